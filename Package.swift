@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let propertyBased = Target.Dependency.product(name: "PropertyBased", package: "swift-property-based")
+
+let package = Package(
+    name: "BioRNN",
+    products: [
+        .library(name: "BioRNN", targets: ["BioRNN"]),
+        .library(name: "BioRNNTesting", targets: ["BioRNNTesting"]),
+        .executable(name: "biornn", targets: ["biornn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // OpenBLAS through its Fortran-ABI symbols (dgemm_, dgeqrf_, ...): production path.
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // GSL: the independent oracle, imported by BioRNNTesting only.
+        .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        .target(name: "BioRNN", dependencies: ["COpenBLAS"]),
+        .target(name: "BioRNNTesting", dependencies: ["BioRNN", "CGSL", propertyBased]),
+        .executableTarget(name: "biornn", dependencies: ["BioRNN", argumentParser]),
+        .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+    ]
+)

@@ -1,0 +1,154 @@
+import COpenBLAS
+
+/// Whether a BLAS operand enters as itself or transposed: op(A) = A or Aᵀ.
+public enum Transpose: Sendable, CaseIterable {
+    case none, transposed
+
+    fileprivate var flag: CChar { self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T")) }
+}
+
+/// Row-major BLAS on raw storage, calling OpenBLAS's column-major Fortran routines.
+///
+/// A row-major m×n matrix has the memory of its column-major n×m transpose, so
+/// C = op(A)·op(B) (row-major) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (column-major): the operands
+/// swap places, the transpose flags stay, m and n swap. No data is copied or allocated.
+public enum BLAS {
+    /// C ← α·op(A)·op(B) + β·C, with op(A) m×k, op(B) k×n, C m×n, all row-major with leading
+    /// dimensions (row strides) lda, ldb, ldc. With β = 0, C need not be initialised.
+    public static func gemm(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {  // the BLAS reference leaves C alone for k = 0 only with β = 1: be explicit
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        rawGemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    static func rawGemm(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        var tb = transB.flag, ta = transA.flag
+        var mm = Int32(n), nn = Int32(m), kk = Int32(k)
+        var al = alpha, be = beta
+        var ldbb = Int32(ldb), ldaa = Int32(lda), ldcc = Int32(ldc)
+        dgemm_(&tb, &ta, &mm, &nn, &kk, &al, b, &ldbb, a, &ldaa, &be, c, &ldcc)
+    }
+
+    /// y ← α·op(A)·x + β·y, A row-major m×n with row stride lda.
+    public static func gemv(
+        _ transA: Transpose, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        guard m > 0, n > 0 else {
+            let len = transA == .none ? m : n
+            for i in 0..<len { y[i] = beta == 0 ? 0 : beta * y[i] }
+            return
+        }
+        // Row-major A is column-major Aᵀ (n×m): A·x is Aᵀᵀ·x, so the flag flips.
+        var flag = (transA == .none ? Transpose.transposed : Transpose.none).flag
+        var mm = Int32(n), nn = Int32(m), ldaa = Int32(lda), one: Int32 = 1
+        var al = alpha, be = beta
+        dgemv_(&flag, &mm, &nn, &al, a, &ldaa, x, &one, &be, y, &one)
+    }
+
+    /// A ← A + α·x·yᵀ, A row-major m×n with row stride lda.
+    public static func ger(
+        m: Int, n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafePointer<Double>,
+        a: UnsafeMutablePointer<Double>, lda: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        // Column-major Aᵀ ← Aᵀ + α·y·xᵀ.
+        var mm = Int32(n), nn = Int32(m), ldaa = Int32(lda), one: Int32 = 1, al = alpha
+        dger_(&mm, &nn, &al, y, &one, x, &one, a, &ldaa)
+    }
+
+    /// Threads OpenBLAS may use (OPENBLAS_NUM_THREADS sets the starting value).
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// The address of the dgemm that production code calls (for the oracle-independence test).
+    public static var dgemmAddress: UnsafeRawPointer {
+        unsafeBitCast(dgemm_ as @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?) -> Void, to: UnsafeRawPointer.self)
+    }
+}
+
+extension Matrix {
+    /// C ← α·op(A)·op(B) + β·C into an existing matrix of the right shape (no allocation).
+    public static func gemm(
+        _ transA: Transpose, _ a: Matrix, _ transB: Transpose, _ b: Matrix,
+        into c: inout Matrix, alpha: Double = 1, beta: Double = 0
+    ) {
+        let (m, k) = transA == .none ? (a.rows, a.cols) : (a.cols, a.rows)
+        let (kb, n) = transB == .none ? (b.rows, b.cols) : (b.cols, b.rows)
+        precondition(k == kb, "gemm: inner dimensions \(k) and \(kb) differ")
+        precondition(c.rows == m && c.cols == n, "gemm: C is \(c.rows)×\(c.cols), expected \(m)×\(n)")
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else { c.storage = c.storage.map { beta == 0 ? 0 : beta * $0 }; return }
+        let ldc = c.cols
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha,
+                              a: pa.baseAddress!, lda: max(a.cols, 1), b: pb.baseAddress!, ldb: max(b.cols, 1),
+                              beta: beta, c: pc.baseAddress!, ldc: max(ldc, 1))
+                }
+            }
+        }
+    }
+
+    /// C ← α·A·B + β·C into an existing matrix of the right shape (no allocation).
+    public static func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix, alpha: Double = 1, beta: Double = 0) {
+        gemm(.none, a, .none, b, into: &c, alpha: alpha, beta: beta)
+    }
+
+    /// op(A)·op(B) as a new matrix.
+    public static func product(_ transA: Transpose, _ a: Matrix, _ transB: Transpose, _ b: Matrix) -> Matrix {
+        let m = transA == .none ? a.rows : a.cols
+        let n = transB == .none ? b.cols : b.rows
+        var c = Matrix(rows: m, cols: n)
+        gemm(transA, a, transB, b, into: &c)
+        return c
+    }
+
+    /// A·B as a new matrix.
+    public static func * (a: Matrix, b: Matrix) -> Matrix { product(.none, a, .none, b) }
+
+    /// op(A)·x as a new vector.
+    public func times(_ x: [Double], _ trans: Transpose = .none) -> [Double] {
+        let (outLen, inLen) = trans == .none ? (rows, cols) : (cols, rows)
+        precondition(x.count == inLen, "matrix-vector: vector has \(x.count) entries, expected \(inLen)")
+        var y = [Double](repeating: 0, count: outLen)
+        guard rows > 0, cols > 0 else { return y }
+        storage.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    BLAS.gemv(trans, m: rows, n: cols, alpha: 1, a: pa.baseAddress!, lda: max(cols, 1),
+                              x: px.baseAddress!, beta: 0, y: py.baseAddress!)
+                }
+            }
+        }
+        return y
+    }
+
+    /// A ← A + α·x·yᵀ.
+    public mutating func addOuterProduct(_ x: [Double], _ y: [Double], alpha: Double = 1) {
+        precondition(x.count == rows && y.count == cols, "outer product: \(x.count)×\(y.count) into \(rows)×\(cols)")
+        let (m, n) = (rows, cols)
+        guard m > 0, n > 0 else { return }
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                storage.withUnsafeMutableBufferPointer { pa in
+                    BLAS.ger(m: m, n: n, alpha: alpha, x: px.baseAddress!, y: py.baseAddress!, a: pa.baseAddress!, lda: max(n, 1))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// The OpenBLAS/LAPACK routines BioRNN calls, declared through their Fortran ABI.
+//
+// Why not <cblas.h>: GSL's libgslcblas exports the same cblas_* symbols as OpenBLAS, so in a
+// process that links both (every test binary) a cblas_dgemm call binds to whichever library the
+// loader saw first, and the "independent" oracle could silently be OpenBLAS itself (or the
+// production path GSL's reference BLAS). The Fortran names (dgemm_, dgeqrf_, ...) exist only in
+// OpenBLAS, so production calls are unambiguous. Debian's OpenBLAS uses 32-bit integers (LP64).
+// These routines are column-major; Sources/BioRNN/Numerics/BLAS.swift maps row-major onto them.
+#ifndef BIORNN_OPENBLAS_SHIM_H
+#define BIORNN_OPENBLAS_SHIM_H
+
+void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const double *alpha, const double *a, const int *lda, const double *b, const int *ldb,
+            const double *beta, double *c, const int *ldc);
+void dgemv_(const char *trans, const int *m, const int *n, const double *alpha, const double *a,
+            const int *lda, const double *x, const int *incx, const double *beta, double *y,
+            const int *incy);
+void dger_(const int *m, const int *n, const double *alpha, const double *x, const int *incx,
+           const double *y, const int *incy, double *a, const int *lda);
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+             const int *lwork, int *info);
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
+             double *work, const int *lwork, int *info);
+
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
+#endif

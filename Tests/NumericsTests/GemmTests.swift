@@ -1,0 +1,86 @@
+import BioRNN
+import BioRNNTesting
+import PropertyBased
+import Testing
+
+/// One matrix-product case: C = α·op(A)·op(B) + β·C₀ with op(A) m×k, op(B) k×n, entries N(0, 1)
+/// drawn from `RandomStream(seed:)`. Printed in full by swift-property-based on failure.
+struct GemmCase: Sendable, CustomStringConvertible {
+    let m: Int, n: Int, k: Int
+    let transA: Transpose, transB: Transpose
+    let alpha: Double, beta: Double
+    let seed: UInt64
+
+    var description: String { "GemmCase(m: \(m), n: \(n), k: \(k), transA: .\(transA), transB: .\(transB), alpha: \(alpha), beta: \(beta), seed: \(seed))" }
+
+    func operands() -> (a: Matrix, b: Matrix, c0: Matrix) {
+        var rng = RandomStream(seed: seed)
+        let a = transA == .none ? Matrix.gaussian(rows: m, cols: k, using: &rng) : Matrix.gaussian(rows: k, cols: m, using: &rng)
+        let b = transB == .none ? Matrix.gaussian(rows: k, cols: n, using: &rng) : Matrix.gaussian(rows: n, cols: k, using: &rng)
+        return (a, b, Matrix.gaussian(rows: m, cols: n, using: &rng))
+    }
+}
+
+/// Dimensions: a quarter of draws are 1…3 (vectors, 1×1, thin shapes), the rest up to 96, so
+/// tall, wide and square blocks all occur.
+let dimension = Gen.frequency((weight: 1, gen: Gen.int(in: 1...3)), (weight: 3, gen: Gen.int(in: 1...96)))
+
+let gemmCases = zip(
+    dimension, dimension, dimension, Gen<Transpose>.case, Gen<Transpose>.case,
+    Gen.double(in: -2...2), Gen.element(of: [0.0, 1.0, -0.5]), Gen<UInt64>.value()
+).map { GemmCase(m: $0, n: $1, k: $2, transA: $3, transB: $4, alpha: $5, beta: $6 ?? 0, seed: $7) }
+
+@Suite("Matrix products against GSL's own CBLAS")
+struct GemmTests {
+    @Test("gemm equals GSL dgemm within 2·γ_{k+2}·(|α||A||B| + |β||C₀|) per entry")
+    func gemmMatchesOracle() async {
+        await propertyCheck(count: 200, input: gemmCases) { c in
+            let (a, b, c0) = c.operands()
+            var ours = c0
+            Matrix.gemm(c.transA, a, c.transB, b, into: &ours, alpha: c.alpha, beta: c.beta)
+            let oracle = GSL.gemm(c.transA, a, c.transB, b, adding: c0, alpha: c.alpha, beta: c.beta)
+            let budget = ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta)
+            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
+            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+        }
+    }
+
+    @Test("matrix-vector products and rank-1 updates equal the oracle's gemm on column vectors")
+    func gemvAndGer() async {
+        await propertyCheck(count: 100, input: dimension, dimension, Gen<Transpose>.case, Gen<UInt64>.value()) { m, n, trans, seed in
+            var rng = RandomStream(seed: seed)
+            let a = Matrix.gaussian(rows: m, cols: n, using: &rng)
+            let x = (0..<(trans == .none ? n : m)).map { _ in rng.normal() }
+            let xCol = Matrix(rows: x.count, cols: 1, storage: x)
+            let y = a.times(x, trans)
+            let expected = GSL.gemm(trans, a, .none, xCol)
+            let budget = ErrorBudget.gemm(trans, a, .none, xCol, c0: nil, alpha: 1, beta: 0)
+            for i in 0..<y.count { #expect(abs(y[i] - expected.storage[i]) <= budget.storage[i]) }
+
+            let u = (0..<m).map { _ in rng.normal() }, v = (0..<n).map { _ in rng.normal() }
+            var updated = a
+            updated.addOuterProduct(u, v, alpha: -0.75)
+            let outer = GSL.gemm(.none, Matrix(rows: m, cols: 1, storage: u), .none, Matrix(rows: 1, cols: n, storage: v),
+                                 adding: a, alpha: -0.75, beta: 1)
+            // One product, one scaling, one addition per entry: within γ₃·(|α u_i v_j| + |a_ij|), twice.
+            for i in 0..<(m * n) {
+                let scale = 0.75 * abs(u[i / n] * v[i % n]) + abs(a.storage[i])
+                #expect(abs(updated.storage[i] - outer.storage[i]) <= 2 * ErrorBudget.gamma(3) * scale)
+            }
+        }
+    }
+
+    @Test("edge shapes: 1×1, row times column, column times row, empty inner dimension")
+    func edgeShapes() {
+        let one = Matrix([[3.0]])
+        #expect(one * one == Matrix([[9.0]]))
+        let row = Matrix([[1.0, 2, 3]]), col = Matrix([[4.0], [5], [6]])
+        #expect(row * col == Matrix([[32.0]]))
+        #expect(col * row == Matrix([[4.0, 8, 12], [5, 10, 15], [6, 12, 18]]))
+        #expect(Matrix.product(.transposed, row, .none, row) == row.transposed * row)
+        // k = 0: the product is an empty sum, so C ← β·C.
+        var c = Matrix([[1.0, 2], [3, 4]])
+        Matrix.gemm(Matrix(rows: 2, cols: 0), Matrix(rows: 0, cols: 2), into: &c, beta: 2)
+        #expect(c == Matrix([[2.0, 4], [6, 8]]))
+    }
+}

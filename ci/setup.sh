@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what BioRNN needs from Debian when it is missing (idempotent; quiet when all is there).
+#   libopenblas-dev  BLAS and LAPACK for the production path
+#   libgsl-dev       the GNU Scientific Library, the tests' independent oracle
+#   pkg-config       how SwiftPM finds GSL
+set -euo pipefail
+
+packages=(libopenblas-dev libgsl-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
+command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain on PATH or in /opt/swift" >&2; exit 1; }
