@@ -24,5 +24,10 @@ let package = Package(
         .target(name: "BioRNNTesting", dependencies: ["BioRNN", "CGSL", propertyBased]),
         .executableTarget(name: "biornn", dependencies: ["BioRNN", argumentParser]),
         .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "ModelTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "TaskTests", dependencies: ["BioRNN", "BioRNNTesting"]),
+        .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        // Runs the biornn executable end to end; depending on it makes `swift test` build it.
+        .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"]),
     ]
 )

@@ -79,11 +79,3 @@ public enum Fixtures {
     }
 }
 
-extension Matrix {
-    /// Entries i.i.d. N(0, σ²) from `stream`, row by row.
-    public static func gaussian(rows: Int, cols: Int, sd: Double = 1, using stream: inout RandomStream) -> Matrix {
-        var m = Matrix(rows: rows, cols: cols)
-        for i in 0..<m.storage.count { m.storage[i] = sd * stream.normal() }
-        return m
-    }
-}

@@ -22,6 +22,12 @@ void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
 void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
              double *work, const int *lwork, int *info);
 
+// dgeev is compiled from Fortran, so its CHARACTER arguments carry hidden length arguments
+// (gfortran ABI, appended as size_t); they are declared and passed (1, 1).
+void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda, double *wr,
+            double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr, double *work,
+            const int *lwork, int *info, unsigned long jobvl_len, unsigned long jobvr_len);
+
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int num_threads);
 

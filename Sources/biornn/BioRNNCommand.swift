@@ -1,5 +1,6 @@
 import ArgumentParser
 import BioRNN
+import Foundation
 
 @main
 struct BioRNNCommand: ParsableCommand {
@@ -7,7 +8,36 @@ struct BioRNNCommand: ParsableCommand {
         commandName: "biornn",
         abstract: "Train rate RNNs with biologically plausible learning rules, measure their Lyapunov spectra, and repair poor initial connectivity with gradient flossing.",
         discussion: "Machine-readable output goes to stdout with --json; progress goes to stderr when it is a terminal. Bad input exits with status 2 and a one-line error naming the field or file.",
-        version: BioRNN.version,
-        subcommands: []
+        version: biornnVersion,
+        subcommands: [TrainCommand.self, GradientCommand.self, TaskCommand.self]
     )
+
+    /// Parses and runs, mapping every failure to the contract of design §6: help and version
+    /// exit 0; bad input (unknown options, invalid values, unreadable or malformed files) prints
+    /// one line `biornn: error: …` on stderr and exits 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exitForError(error)
+        }
+    }
+
+    static func exitForError(_ error: Error) -> Never {
+        if let input = error as? InputError { fail(input.message) }
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        fail(message)
+    }
+
+    static func fail(_ message: String) -> Never {
+        let line = message.replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("biornn: error: \(line)\n".utf8))
+        Foundation.exit(2)
+    }
 }

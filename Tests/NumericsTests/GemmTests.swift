@@ -15,9 +15,9 @@ struct GemmCase: Sendable, CustomStringConvertible {
 
     func operands() -> (a: Matrix, b: Matrix, c0: Matrix) {
         var rng = RandomStream(seed: seed)
-        let a = transA == .none ? Matrix.gaussian(rows: m, cols: k, using: &rng) : Matrix.gaussian(rows: k, cols: m, using: &rng)
-        let b = transB == .none ? Matrix.gaussian(rows: k, cols: n, using: &rng) : Matrix.gaussian(rows: n, cols: k, using: &rng)
-        return (a, b, Matrix.gaussian(rows: m, cols: n, using: &rng))
+        let a = transA == .none ? Matrix.randomNormal(rows: m, cols: k, sd: 1, using: &rng) : Matrix.randomNormal(rows: k, cols: m, sd: 1, using: &rng)
+        let b = transB == .none ? Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng) : Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
+        return (a, b, Matrix.randomNormal(rows: m, cols: n, sd: 1, using: &rng))
     }
 }
 
@@ -49,7 +49,7 @@ struct GemmTests {
     func gemvAndGer() async {
         await propertyCheck(count: 100, input: dimension, dimension, Gen<Transpose>.case, Gen<UInt64>.value()) { m, n, trans, seed in
             var rng = RandomStream(seed: seed)
-            let a = Matrix.gaussian(rows: m, cols: n, using: &rng)
+            let a = Matrix.randomNormal(rows: m, cols: n, sd: 1, using: &rng)
             let x = (0..<(trans == .none ? n : m)).map { _ in rng.normal() }
             let xCol = Matrix(rows: x.count, cols: 1, storage: x)
             let y = a.times(x, trans)

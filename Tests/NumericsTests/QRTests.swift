@@ -8,7 +8,7 @@ import Testing
 struct QRCase: Sendable, CustomStringConvertible {
     let m: Int, n: Int, seed: UInt64
     var description: String { "QRCase(m: \(m), n: \(n), seed: \(seed))" }
-    func matrix() -> Matrix { var rng = RandomStream(seed: seed); return .gaussian(rows: m, cols: n, using: &rng) }
+    func matrix() -> Matrix { var rng = RandomStream(seed: seed); return .randomNormal(rows: m, cols: n, sd: 1, using: &rng) }
 }
 
 let qrCases = zip(dimension, dimension, Gen<UInt64>.value()).map { a, b, seed in QRCase(m: max(a, b), n: min(a, b), seed: seed) }
@@ -86,7 +86,7 @@ struct QRTests {
         var rng = RandomStream(seed: 7)
         let workspace = HouseholderQR(rows: 20, cols: 6)
         for _ in 0..<3 {
-            let a = Matrix.gaussian(rows: 20, cols: 6, using: &rng)
+            let a = Matrix.randomNormal(rows: 20, cols: 6, sd: 1, using: &rng)
             var inPlace = a
             var r = Matrix(rows: 6, cols: 6)
             inPlace.storage.withUnsafeMutableBufferPointer { p in

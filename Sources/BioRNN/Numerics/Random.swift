@@ -114,3 +114,12 @@ public struct RandomStream: RandomNumberGenerator, Sendable, Hashable {
         hasher.combine(state.0); hasher.combine(state.1); hasher.combine(state.2); hasher.combine(state.3)
     }
 }
+
+extension Matrix {
+    /// Entries i.i.d. N(0, sd²) from `rng`, row by row.
+    public static func randomNormal(rows: Int, cols: Int, sd: Double, using rng: inout RandomStream) -> Matrix {
+        var m = Matrix(rows: rows, cols: cols)
+        for i in 0..<m.storage.count { m.storage[i] = sd * rng.normal() }
+        return m
+    }
+}

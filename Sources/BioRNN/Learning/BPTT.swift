@@ -1,0 +1,146 @@
+/// Exact gradient by backpropagation through time (design §3).
+///
+/// With δ_t = ∂E/∂a_t (B×N blocks, δ_{T+1} = 0) and G_t = ∂E/∂y_t, going backwards:
+///
+///     ∂E/∂r_t = G_t·W_out + α·δ_{t+1}·W_rec
+///     δ_t     = (1 − α)·δ_{t+1} + (∂E/∂r_t) ⊙ φ'(a_t)                         t = T…1
+///     δ_0     = (1 − α)·δ_1 + (α·δ_1·W_rec) ⊙ φ'(a_0),      ∂E/∂h0 = Σ_b δ_0
+///
+/// and, stacking the T·B rows of all steps (one GEMM per weight matrix, not one per step):
+///
+///     ∂E/∂W_rec = α·Σ_t δ_tᵀ r_{t−1},   ∂E/∂W_in = α·Σ_t δ_tᵀ x_t,   ∂E/∂b_rec = α·Σ_t Σ_b δ_t
+///     ∂E/∂W_out = Σ_t G_tᵀ r_t,          ∂E/∂b_out = Σ_t Σ_b G_t
+///
+/// `truncation` k gives truncated BPTT: the gradient flowing into a_t through the recurrence is
+/// carried back at most k steps (k ≥ T is exact BPTT). Private noise is a fixed realisation
+/// (`noiseSeed`), so it enters only through the states.
+public struct BPTT: LearningRule {
+    public let truncation: Int?
+    public let noiseSeed: UInt64
+
+    public init(truncation: Int? = nil, noiseSeed: UInt64 = 0) {
+        precondition(truncation.map { $0 >= 1 } ?? true, "truncation must be at least 1")
+        self.truncation = truncation
+        self.noiseSeed = noiseSeed
+    }
+
+    public var name: String { truncation.map { "tbptt:\($0)" } ?? "bptt" }
+
+    public func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
+        let trajectory = model.run(batch, noiseSeed: noiseSeed)
+        let (loss, g) = lossAndOutputGradient(trajectory, batch)
+        if let k = truncation {   // no shortcut for k ≥ T: tests compare this path with the exact one
+            return LossAndGradient(loss: loss, gradients: truncatedBackward(model, batch, trajectory, g, k))
+        }
+        return LossAndGradient(loss: loss, gradients: backward(model, batch, trajectory, g))
+    }
+
+    /// Exact backward pass; δ holds δ_1…δ_T as T·B·N, time-major.
+    func backward(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double]) -> Parameters {
+        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
+        let p = model.parameters, alpha = model.alpha, phi = model.activation
+        var delta = [Double](repeating: 0, count: T * B * N)
+        var h0Delta = [Double](repeating: 0, count: B * N)
+        guard T > 0 else { return parameterGradients(model, batch, tr, g, delta, h0Delta) }
+        delta.withUnsafeMutableBufferPointer { dp in
+            let d = dp.baseAddress!
+            // ∂E/∂r_t for every t through the readout: one GEMM, G·W_out (T·B×O · O×N).
+            g.withUnsafeBufferPointer { gp in
+                p.wOut.storage.withUnsafeBufferPointer { w in
+                    BLAS.gemm(.none, .none, m: T * B, n: N, k: O, alpha: 1, a: gp.baseAddress!, lda: O,
+                              b: w.baseAddress!, ldb: N, beta: 0, c: d, ldc: N)
+                }
+            }
+            p.wRec.storage.withUnsafeBufferPointer { wp in
+                let w = wp.baseAddress!
+                for t in stride(from: T, through: 1, by: -1) {
+                    let cur = d + (t - 1) * B * N
+                    let next = d + t * B * N   // δ_{t+1}; unused at t = T
+                    if t < T {
+                        BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: next, lda: N, b: w, ldb: N, beta: 1, c: cur, ldc: N)
+                    }
+                    for idx in 0..<(B * N) {
+                        let carried = t < T ? (1 - alpha) * next[idx] : 0
+                        cur[idx] = carried + cur[idx] * phi.derivative(tr.a[t * B * N + idx])
+                    }
+                }
+                // δ_0 for h0.
+                h0Delta.withUnsafeMutableBufferPointer { hp in
+                    let h = hp.baseAddress!
+                    BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: d, lda: N, b: w, ldb: N, beta: 0, c: h, ldc: N)
+                    for idx in 0..<(B * N) { h[idx] = (1 - alpha) * d[idx] + h[idx] * phi.derivative(tr.a[idx]) }
+                }
+            }
+        }
+        return parameterGradients(model, batch, tr, g, delta, h0Delta)
+    }
+
+    /// Truncated backward pass: for each step s, δ^{(s)} starts from the readout error at s and is
+    /// carried back k − 1 further steps; weight gradients collect α·δ_t^{(s)}ᵀ r_{t−1} on the way.
+    /// Costs k times the exact pass. Only a reference, so it is written for clarity.
+    func truncatedBackward(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double], _ k: Int) -> Parameters {
+        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
+        let p = model.parameters, alpha = model.alpha, phi = model.activation
+        // Σ over the windows of the per-step deltas: the gradients are linear in δ, so summing the
+        // window deltas into one T·B·N array and reusing `parameterGradients` is exact.
+        var delta = [Double](repeating: 0, count: T * B * N)
+        var h0Delta = [Double](repeating: 0, count: B * N)
+        let readout = Matrix.product(.none, Matrix(rows: T * B, cols: O, storage: g), .none, p.wOut)   // G·W_out
+        for s in 1...T {
+            // δ_s^{(s)} = (G_s W_out) ⊙ φ'(a_s)
+            var cur = [Double](repeating: 0, count: B * N)
+            for idx in 0..<(B * N) { cur[idx] = readout.storage[(s - 1) * B * N + idx] * phi.derivative(tr.a[s * B * N + idx]) }
+            var t = s
+            while true {
+                for idx in 0..<(B * N) { delta[(t - 1) * B * N + idx] += cur[idx] }
+                if t == s - k + 1 || t == 1 { break }
+                // δ_{t−1} = (1 − α)·δ_t + (α·δ_t·W_rec) ⊙ φ'(a_{t−1})
+                let back = Matrix.product(.none, Matrix(rows: B, cols: N, storage: cur), .none, p.wRec)
+                for idx in 0..<(B * N) { cur[idx] = (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[(t - 1) * B * N + idx]) }
+                t -= 1
+            }
+            if t == 1 && s - k + 1 <= 0 {
+                let back = Matrix.product(.none, Matrix(rows: B, cols: N, storage: cur), .none, p.wRec)
+                for idx in 0..<(B * N) { h0Delta[idx] += (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[idx]) }
+            }
+        }
+        return parameterGradients(model, batch, tr, g, delta, h0Delta)
+    }
+}
+
+/// Weight gradients from δ_1…δ_T (T·B·N), δ_0 (B·N) and G (T·B·O), stacked over steps:
+/// ∂W_rec = α·Δᵀ·R_{0…T−1}, ∂W_in = α·Δᵀ·X, ∂b_rec = α·Σ rows of Δ, ∂W_out = Gᵀ·R_{1…T},
+/// ∂b_out = Σ rows of G, ∂h0 = Σ_b δ_0. Shared by every rule that produces a δ.
+func parameterGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double],
+                        _ delta: [Double], _ h0Delta: [Double]) -> Parameters {
+    let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
+    let alpha = model.alpha
+    var grad = Parameters(zerosWithUnits: N, inputs: I, outputs: O)
+    let rows = T * B
+    guard rows > 0 else { return grad }
+    delta.withUnsafeBufferPointer { dp in
+        let d = dp.baseAddress!
+        tr.r.withUnsafeBufferPointer { rp in
+            let r = rp.baseAddress!
+            grad.wRec.storage.withUnsafeMutableBufferPointer { w in
+                BLAS.gemm(.transposed, .none, m: N, n: N, k: rows, alpha: alpha, a: d, lda: N, b: r, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
+            }
+            if I > 0 {
+                batch.inputs.withUnsafeBufferPointer { x in
+                    grad.wIn.storage.withUnsafeMutableBufferPointer { w in
+                        BLAS.gemm(.transposed, .none, m: N, n: I, k: rows, alpha: alpha, a: d, lda: N, b: x.baseAddress!, ldb: I, beta: 0, c: w.baseAddress!, ldc: I)
+                    }
+                }
+            }
+            g.withUnsafeBufferPointer { gp in
+                grad.wOut.storage.withUnsafeMutableBufferPointer { w in
+                    BLAS.gemm(.transposed, .none, m: O, n: N, k: rows, alpha: 1, a: gp.baseAddress!, lda: O, b: r + B * N, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
+                }
+            }
+        }
+        for row in 0..<rows { for j in 0..<N { grad.bRec[j] += alpha * d[row * N + j] } }
+    }
+    for row in 0..<rows { for k in 0..<O { grad.bOut[k] += g[row * O + k] } }
+    for b in 0..<B { for j in 0..<N { grad.h0[j] += h0Delta[b * N + j] } }
+    return grad
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Everything that defines a training run. `resolved` fills in what depends on the task.
+public struct TrainingConfig: Equatable, Sendable {
+    public var task: String
+    public var rule: String
+    public var initFamily: String = "gaussian"
+    public var gain: Double
+    public var seed: UInt64
+    public var iterations: Int
+    public var units: Int = 64
+    /// Membrane time constant τ; α = dt/τ with the task's dt.
+    public var tauMs: Double = 100
+    public var activation: Activation = .tanh
+    public var batchSize: Int = 32
+    public var optimizer = OptimizerConfig()
+    /// Evaluate on held-out trials every this many iterations (and at the end).
+    public var logEvery: Int = 10
+    public var evalTrials: Int = 256
+    public var trainable: TrainableSet = .all
+
+    public init(task: String, rule: String, gain: Double, seed: UInt64, iterations: Int) {
+        self.task = task
+        self.rule = rule
+        self.gain = gain
+        self.seed = seed
+        self.iterations = iterations
+    }
+
+    /// α = dt/τ, capped at 1.
+    public func alpha(for task: any Task) -> Double { min(task.dtMs / tauMs, 1) }
+
+    /// Checks every field; errors name the field.
+    public func validate() throws {
+        _ = try TaskRegistry.task(named: task)
+        _ = try Connectivity.named(initFamily, gain: gain)
+        guard iterations >= 0 else { throw InputError("iterations: must be ≥ 0, got \(iterations)") }
+        guard units >= 1 && units <= 4096 else { throw InputError("units: must lie in 1…4096, got \(units)") }
+        guard tauMs.isFinite && tauMs > 0 else { throw InputError("tau-ms: must be > 0, got \(tauMs)") }
+        guard batchSize >= 1 else { throw InputError("batch-size: must be ≥ 1, got \(batchSize)") }
+        guard evalTrials >= 1 else { throw InputError("eval-trials: must be ≥ 1, got \(evalTrials)") }
+        guard logEvery >= 1 else { throw InputError("log-every: must be ≥ 1, got \(logEvery)") }
+        guard optimizer.learningRate.isFinite && optimizer.learningRate > 0 else { throw InputError("lr: must be > 0, got \(optimizer.learningRate)") }
+        if let c = optimizer.clipNorm { guard c.isFinite && c > 0 else { throw InputError("clip: must be > 0, got \(c)") } }
+    }
+}
+
+/// One logged point of a learning curve.
+public struct MetricsRow: Equatable, Sendable {
+    public var iteration: Int
+    /// Loss on the held-out trials.
+    public var loss: Double
+    /// Loss of the training batch of this iteration (nil at the final evaluation).
+    public var trainLoss: Double?
+    /// Held-out accuracy (xent tasks).
+    public var accuracy: Double?
+    public var lambdaMax: Double?
+}
+
+public enum RunStatus: String, Sendable { case completed, diverged }
+
+public struct TrainingResult: Sendable {
+    public var initialModel: RNN
+    public var model: RNN
+    public var metrics: [MetricsRow]
+    /// Training-batch loss of every iteration.
+    public var trainLosses: [Double]
+    public var status: RunStatus
+    /// Why a run diverged.
+    public var reason: String?
+    /// First logged iteration at which the task's criterion held (nil: never).
+    public var iterationsToCriterion: Int?
+    /// Area under the learning curve, normalised to [0, 1] over the logged points: mean held-out
+    /// accuracy (xent), or mean of loss/initial loss (mse; smaller is faster).
+    public var learningCurveArea: Double?
+}
+
+/// Trains a network from its initial connectivity with one learning rule (design §6 `train`).
+///
+/// Streams: the network from `seed`/network, training trials from `seed`/data, held-out trials
+/// from `seed`/"heldout" (fixed for the whole run), random feedback from `seed`/feedback.
+public func train(_ config: TrainingConfig, progress: ((Int) -> Void)? = nil) throws -> TrainingResult {
+    try config.validate()
+    let task = try TaskRegistry.task(named: config.task)
+    let connectivity = try Connectivity.named(config.initFamily, gain: config.gain)
+    var model = RNN.initial(units: config.units, inputs: task.inputSize, outputs: task.outputSize,
+                            alpha: config.alpha(for: task), activation: config.activation,
+                            connectivity: connectivity, seed: config.seed)
+    let initialModel = model
+    let rule = try RuleRegistry.rule(named: config.rule, model: model, seed: config.seed)
+    var optimizer = Optimizer(config.optimizer, trainable: config.trainable)
+    var data = RandomStream(seed: config.seed, purpose: .data)
+    var heldoutStream = RandomStream(seed: config.seed, name: "heldout")
+    let heldout = task.sample(trials: config.evalTrials, using: &heldoutStream)
+
+    func evaluate(_ m: RNN) -> (loss: Double, accuracy: Double?) {
+        let tr = m.run(heldout)
+        return (lossAndOutputGradient(tr, heldout).loss, accuracy(tr, heldout))
+    }
+
+    var metrics: [MetricsRow] = []
+    var trainLosses: [Double] = []
+    var status = RunStatus.completed
+    var reason: String?
+    for iteration in 0...config.iterations {
+        let logNow = iteration % config.logEvery == 0 || iteration == config.iterations
+        if logNow {
+            let e = evaluate(model)
+            metrics.append(MetricsRow(iteration: iteration, loss: e.loss, trainLoss: nil, accuracy: e.accuracy))
+            if !e.loss.isFinite { status = .diverged; reason = "held-out loss is not finite at iteration \(iteration)"; break }
+        }
+        if iteration == config.iterations { break }
+        let batch = task.sample(trials: config.batchSize, using: &data)
+        let step = rule.gradient(of: model, on: batch)
+        trainLosses.append(step.loss)
+        if logNow { metrics[metrics.count - 1].trainLoss = step.loss }
+        guard step.loss.isFinite, step.gradients.isFinite else {
+            status = .diverged
+            reason = "\(step.loss.isFinite ? "gradient" : "training loss") is not finite at iteration \(iteration)"
+            break
+        }
+        optimizer.update(&model.parameters, with: step.gradients)
+        model.projectOntoDaleSigns()
+        guard model.parameters.isFinite else { status = .diverged; reason = "weights are not finite after iteration \(iteration)"; break }
+        progress?(iteration + 1)
+    }
+
+    var toCriterion: Int?
+    var area: Double?
+    if !metrics.isEmpty {
+        if task.lossKind == .xent {
+            toCriterion = metrics.first { ($0.accuracy ?? 0) >= task.criterion }?.iteration
+            area = metrics.map { $0.accuracy ?? 0 }.reduce(0, +) / Double(metrics.count)
+        } else if let initial = metrics.first?.loss, initial > 0 {
+            toCriterion = metrics.first { $0.loss <= task.criterion * initial }?.iteration
+            area = metrics.map { min($0.loss / initial, 1) }.reduce(0, +) / Double(metrics.count)
+        }
+    }
+    return TrainingResult(initialModel: initialModel, model: model, metrics: metrics, trainLosses: trainLosses,
+                          status: status, reason: reason, iterationsToCriterion: toCriterion, learningCurveArea: area)
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The rate nonlinearity φ (design §2), with the derivatives the learning rules and flossing use.
+public enum Activation: String, CaseIterable, Sendable, Codable {
+    /// φ(x) = tanh x
+    case tanh
+    /// φ(x) = max(tanh x, 0)
+    case retanh
+    /// φ(x) = max(x, 0)
+    case relu
+    /// φ(x) = log(1 + eˣ)
+    case softplus
+    /// φ(x) = x (for closed-form tests)
+    case linear
+
+    @inline(__always)
+    public func callAsFunction(_ x: Double) -> Double {
+        switch self {
+        case .tanh: return Foundation.tanh(x)
+        case .retanh: return max(Foundation.tanh(x), 0)
+        case .relu: return max(x, 0)
+        case .softplus: return max(x, 0) + log1p(exp(-abs(x)))   // stable for large |x|
+        case .linear: return x
+        }
+    }
+
+    /// φ'(x). At the kinks of relu and retanh (x = 0) the right derivative is not used: φ'(0) = 0.
+    @inline(__always)
+    public func derivative(_ x: Double) -> Double {
+        switch self {
+        case .tanh: let t = Foundation.tanh(x); return 1 - t * t
+        case .retanh: guard x > 0 else { return 0 }; let t = Foundation.tanh(x); return 1 - t * t
+        case .relu: return x > 0 ? 1 : 0
+        case .softplus: return 1 / (1 + exp(-x))
+        case .linear: return 1
+        }
+    }
+
+    /// φ''(x) (used by local flossing's state term); 0 at and beyond the kinks of relu/retanh.
+    @inline(__always)
+    public func secondDerivative(_ x: Double) -> Double {
+        switch self {
+        case .tanh: let t = Foundation.tanh(x); return -2 * t * (1 - t * t)
+        case .retanh: guard x > 0 else { return 0 }; let t = Foundation.tanh(x); return -2 * t * (1 - t * t)
+        case .relu, .linear: return 0
+        case .softplus: let s = 1 / (1 + exp(-x)); return s * (1 - s)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// The states of a batch run through the RNN: a_t and r_t = φ(a_t) for t = 0…T (t = 0 is h0),
+/// and outputs y_t for t = 1…T. Storage is time-major with one B×N (or B×O) block per step:
+/// a_t of trial b, unit j is `a[(t·B + b)·N + j]`; y_t is `y[((t−1)·B + b)·O + k]`.
+public struct Trajectory: Sendable {
+    public let steps: Int
+    public let trials: Int
+    public let units: Int
+    public let outputs: Int
+    public var a: [Double]
+    public var r: [Double]
+    public var y: [Double]
+
+    /// a_t of trial b as an array (for tests and diagnostics).
+    public func state(_ t: Int, trial b: Int) -> [Double] { Array(a[((t * trials + b) * units)..<((t * trials + b + 1) * units)]) }
+    /// y_t (t ≥ 1) of trial b.
+    public func output(_ t: Int, trial b: Int) -> [Double] { Array(y[(((t - 1) * trials + b) * outputs)..<(((t - 1) * trials + b + 1) * outputs)]) }
+}
+
+extension RNN {
+    /// Run the batch forward (design §2), all trials at once:
+    ///
+    ///     A_t = (1 − α)·A_{t−1} + α·(R_{t−1}·W_recᵀ + X_t·W_inᵀ + 1·b_recᵀ) [+ √α·σ·Ξ_t]
+    ///     R_t = φ(A_t),   Y_t = R_t·W_outᵀ + 1·b_outᵀ
+    ///
+    /// with B×N state blocks A_t. The input drive X·W_inᵀ of all steps is one GEMM, as is the
+    /// readout of all steps; the time loop does one B×N×N GEMM per step and allocates nothing.
+    /// Private noise (σ > 0) is drawn from `RandomStream(seed: noiseSeed, purpose: .noise)`.
+    public func run(_ batch: Batch, noiseSeed: UInt64 = 0) -> Trajectory {
+        precondition(batch.inputSize == inputs, "batch has \(batch.inputSize) inputs, the model \(inputs)")
+        let (T, B, N, I, O) = (batch.steps, batch.trials, units, inputs, outputs)
+        let p = parameters
+        var a = [Double](repeating: 0, count: (T + 1) * B * N)
+        var r = [Double](repeating: 0, count: (T + 1) * B * N)
+        var y = [Double](repeating: 0, count: T * B * O)
+        let alpha = self.alpha, phi = activation
+        var noise = RandomStream(seed: noiseSeed, purpose: .noise)
+        let noiseScale = alpha.squareRoot() * noiseSD
+
+        a.withUnsafeMutableBufferPointer { ap in
+            r.withUnsafeMutableBufferPointer { rp in
+                let a = ap.baseAddress!, r = rp.baseAddress!
+                for b in 0..<B { for j in 0..<N { a[b * N + j] = p.h0[j]; r[b * N + j] = phi(p.h0[j]) } }
+                guard T > 0 else { return }
+                // Input drive of every step at once, into the a_1…a_T blocks: A_t ← X_t·W_inᵀ.
+                if I > 0 {
+                    batch.inputs.withUnsafeBufferPointer { x in
+                        p.wIn.storage.withUnsafeBufferPointer { w in
+                            BLAS.gemm(.none, .transposed, m: T * B, n: N, k: I, alpha: 1, a: x.baseAddress!, lda: I,
+                                      b: w.baseAddress!, ldb: I, beta: 0, c: a + B * N, ldc: N)
+                        }
+                    }
+                }
+                p.wRec.storage.withUnsafeBufferPointer { w in
+                    for t in 1...T {
+                        let cur = a + t * B * N, prev = a + (t - 1) * B * N
+                        for b in 0..<B {
+                            for j in 0..<N {
+                                let idx = b * N + j
+                                cur[idx] = (1 - alpha) * prev[idx] + alpha * (cur[idx] + p.bRec[j])
+                            }
+                        }
+                        // A_t += α·R_{t−1}·W_recᵀ
+                        BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
+                                  b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)
+                        if noiseScale > 0 { for idx in 0..<(B * N) { cur[idx] += noiseScale * noise.normal() } }
+                        let rt = r + t * B * N
+                        for idx in 0..<(B * N) { rt[idx] = phi(cur[idx]) }
+                    }
+                }
+                // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.
+                y.withUnsafeMutableBufferPointer { yp in
+                    let y = yp.baseAddress!
+                    for row in 0..<(T * B) { for k in 0..<O { y[row * O + k] = p.bOut[k] } }
+                    p.wOut.storage.withUnsafeBufferPointer { w in
+                        BLAS.gemm(.none, .transposed, m: T * B, n: O, k: N, alpha: 1, a: r + B * N, lda: N,
+                                  b: w.baseAddress!, ldb: N, beta: 1, c: y, ldc: O)
+                    }
+                }
+            }
+        }
+        return Trajectory(steps: T, trials: B, units: N, outputs: O, a: a, r: r, y: y)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import BioRNN
+import Foundation
+
+struct GradientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradient",
+        abstract: "Compute a learning rule's loss and gradient for a model on a batch.",
+        discussion: """
+            Prints {"loss": x, "grads": {"w_in": [[..]], "w_rec": [[..]], "w_out": [[..]], "b_rec": [..], "b_out": [..], "h0": [..]}} \
+            with --json (numbers in shortest round-trip form), or a table of gradient norms without it.
+            """
+    )
+
+    @Option(help: "Model file (JSON, design §6).") var model: String
+    @Option(help: "Batch file (JSON, design §6).") var batch: String
+    @Option(help: "Learning rule: \(RuleRegistry.names.joined(separator: ", ")).") var rule: String
+    @Option(help: "Loss: mse or xent. Optional; it must agree with the batch (targets: mse, labels: xent).") var loss: String?
+    @Option(help: "Seed for the rule's random feedback matrices.") var seed: Int = 0
+    @Flag(help: "Print JSON on stdout.") var json = false
+
+    func run() throws {
+        let net = try RNN.read(path: model)
+        let data = try Batch.read(path: batch)
+        try data.validate(for: net, source: batch)
+        if let loss {
+            guard let kind = LossKind(rawValue: loss) else { throw InputError("loss: unknown loss '\(loss)' (known: mse, xent)") }
+            guard kind == data.lossKind else {
+                throw InputError("loss: --loss \(loss) but \(batch) has \(data.lossKind == .xent ? "labels (xent)" : "targets (mse)")")
+            }
+        }
+        let learningRule = try RuleRegistry.rule(named: rule, model: net, seed: try validatedSeed(seed))
+        let result = learningRule.gradient(of: net, on: data)
+        let g = result.gradients
+        if json {
+            Output.printJSON(.object([
+                ("loss", .number(result.loss)),
+                ("grads", .object([
+                    ("w_in", JSONValue(g.wIn)), ("w_rec", JSONValue(g.wRec)), ("w_out", JSONValue(g.wOut)),
+                    ("b_rec", JSONValue(g.bRec)), ("b_out", JSONValue(g.bOut)), ("h0", JSONValue(g.h0)),
+                ])),
+            ]))
+        } else {
+            print("rule \(learningRule.name), loss \(result.loss)")
+            for (name, path) in Parameters.tensors { print("  ‖∂E/∂\(name)‖ = \(euclideanNorm(g[keyPath: path]))") }
+        }
+    }
+}
