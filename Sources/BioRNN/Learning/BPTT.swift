@@ -76,7 +76,8 @@ public struct BPTT: LearningRule {
     }
 
     /// Truncated backward pass: for each step s, δ^{(s)} starts from the readout error at s and is
-    /// carried back k − 1 further steps; weight gradients collect α·δ_t^{(s)}ᵀ r_{t−1} on the way.
+    /// carried back k − 1 further steps (the window t = s−k+1…s); weight gradients collect
+    /// α·δ_t^{(s)}ᵀ r_{t−1} on the way. k = 1 keeps only the immediate term, k ≥ T is exact.
     /// Costs k times the exact pass. Only a reference, so it is written for clarity.
     func truncatedBackward(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double], _ k: Int) -> Parameters {
         let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
@@ -99,7 +100,9 @@ public struct BPTT: LearningRule {
                 for idx in 0..<(B * N) { cur[idx] = (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[(t - 1) * B * N + idx]) }
                 t -= 1
             }
-            if t == 1 && s - k + 1 <= 0 {
+            // h0 enters a_1 as a weight enters a_t: its gradient δ_1ᵀ·∂a_1/∂h0 counts whenever the
+            // window reaches t = 1 (so K ≥ T is exact for h0 too).
+            if t == 1 {
                 let back = Matrix.product(.none, Matrix(rows: B, cols: N, storage: cur), .none, p.wRec)
                 for idx in 0..<(B * N) { h0Delta[idx] += (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[idx]) }
             }
