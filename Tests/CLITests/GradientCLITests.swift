@@ -1,0 +1,77 @@
+import BioRNN
+import BioRNNTesting
+import Foundation
+import Testing
+
+@Suite("biornn gradient, task and error contract (end to end)")
+struct GradientCLITests {
+    func write(_ text: String, _ dir: String, _ name: String) throws -> String {
+        let path = (dir as NSString).appendingPathComponent(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("gradient --rule bptt --json prints design §6's JSON, equal to the library's BPTT to the last digit", arguments: LossKind.allCases)
+    func gradientMatchesLibrary(loss: LossKind) throws {
+        let dir = try CLI.temporaryDirectory()
+        let c = RandomNetworkCase(seed: 77, units: 7, inputs: 3, outputs: 2, steps: 9, trials: 4, alpha: 0.3, activation: .tanh, loss: loss)
+        let modelPath = try write(c.model.json.serialized, dir, "model.json")
+        let batchPath = try write(c.batch.json.serialized, dir, "batch.json")
+        let result = try CLI.run(["gradient", "--model", modelPath, "--batch", batchPath, "--rule", "bptt", "--loss", loss.rawValue, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        let json = try JSONValue.parse(Data(result.stdout.utf8), source: "stdout")
+        let expected = BPTT().gradient(of: c.model, on: c.batch)
+        #expect(json["loss"] == .number(expected.loss))
+        let g = expected.gradients
+        #expect(json["grads"] == .object([("w_in", JSONValue(g.wIn)), ("w_rec", JSONValue(g.wRec)), ("w_out", JSONValue(g.wOut)),
+                                          ("b_rec", JSONValue(g.bRec)), ("b_out", JSONValue(g.bOut)), ("h0", JSONValue(g.h0))]))
+    }
+
+    @Test("bad input: exit 2 and exactly one line naming the file or field")
+    func errors() throws {
+        let dir = try CLI.temporaryDirectory()
+        let c = RandomNetworkCase(seed: 1, units: 3, inputs: 2, outputs: 2, steps: 4, trials: 2, alpha: 0.5, activation: .tanh, loss: .xent)
+        let model = try write(c.model.json.serialized, dir, "model.json")
+        let batch = try write(c.batch.json.serialized, dir, "batch.json")
+        let ragged = try write(#"{"alpha": 0.5, "activation": "tanh", "w_in": [[1],[1]], "w_rec": [[1,0],[0]], "w_out": [[1,1]]}"#, dir, "ragged.json")
+        let cases: [([String], String)] = [
+            (["gradient", "--model", "\(dir)/missing.json", "--batch", batch, "--rule", "bptt"], "biornn: error: \(dir)/missing.json: cannot read file\n"),
+            (["gradient", "--model", ragged, "--batch", batch, "--rule", "bptt"], "biornn: error: \(ragged): w_rec: ragged rows: row 0 has 2 entries, row 1 has 1\n"),
+            (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, tbptt:K)\n"),
+            (["gradient", "--model", model, "--batch", batch, "--rule", "tbptt:0"], "biornn: error: rule: 'tbptt:0': the truncation K of tbptt:K must be an integer ≥ 1\n"),
+            (["gradient", "--model", model, "--batch", batch, "--rule", "bptt", "--loss", "mse"], "biornn: error: loss: --loss mse but \(batch) has labels (xent)\n"),
+            (["gradient", "--model", model, "--rule", "bptt"], "biornn: error: Missing expected argument '--batch <batch>'\n"),
+            (["train", "--task", "nope", "--rule", "bptt", "--gain", "1", "--seed", "1", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: task: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)\n"),
+            (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "1", "--seed=-3", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: seed: must lie in 0…9007199254740992, got -3\n"),
+            (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "nan", "--seed", "1", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: gain: must be a finite number ≥ 0, got nan\n"),
+            (["task", "sample", "--task", "delayed-xor", "--batch", "0", "--seed", "1"], "biornn: error: batch: must lie in 1…100000, got 0\n"),
+            (["frobnicate"], "biornn: error: Unexpected argument 'frobnicate'\n"),
+        ]
+        for (args, message) in cases {
+            let r = try CLI.run(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr == message, "\(args)")
+            #expect(r.stdout.isEmpty, "\(args)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/never"))
+    }
+
+    @Test("--help exits 0 and explains every option of the command")
+    func help() throws {
+        let r = try CLI.run(["gradient", "--help"])
+        #expect(r.status == 0)
+        for option in ["--model", "--batch", "--rule", "--loss", "--seed", "--json"] { #expect(r.stdout.contains(option), "\(option)") }
+        let top = try CLI.run(["--help"])
+        #expect(top.status == 0 && top.stdout.contains("train") && top.stdout.contains("gradient"))
+    }
+
+    @Test("task sample prints a batch file that reads back as the library's batch for that seed")
+    func taskSample() throws {
+        let r = try CLI.run(["task", "sample", "--task", "delayed-xor", "--batch", "3", "--seed", "12"])
+        #expect(r.status == 0)
+        var rng = RandomStream(seed: 12, purpose: .data)
+        let expected = DelayedXOR().sample(trials: 3, using: &rng)
+        #expect(try Batch(json: JSONValue.parse(Data(r.stdout.utf8), source: "stdout"), source: "stdout") == expected)
+    }
+}
