@@ -153,16 +153,10 @@ public enum GSL {
     /// initial step h. Returns the estimate and GSL's estimate of its absolute error.
     public static func derivative(at x: Double, step h: Double, of f: (Double) -> Double) throws -> (value: Double, error: Double) {
         _ = gslErrorHandlerIsOff
-        return try withoutActuallyEscaping(f) { f in
-            var closure = f
-            return try withUnsafeMutablePointer(to: &closure) { box in
-                var function = gsl_function(
-                    function: { x, params in params!.assumingMemoryBound(to: ((Double) -> Double).self).pointee(x) },
-                    params: UnsafeMutableRawPointer(box))
-                var result = 0.0, abserr = 0.0
-                try check(gsl_deriv_central(&function, x, h, &result, &abserr), "gsl_deriv_central")
-                return (result, abserr)
-            }
+        return try withGSLFunction(f) { function in
+            var result = 0.0, abserr = 0.0
+            try check(gsl_deriv_central(function, x, h, &result, &abserr), "gsl_deriv_central")
+            return (result, abserr)
         }
     }
 
@@ -174,15 +168,22 @@ public enum GSL {
         let limit = 1000
         guard let workspace = gsl_integration_workspace_alloc(limit) else { throw GSLError(function: "gsl_integration_workspace_alloc", status: Int32(GSL_ENOMEM)) }
         defer { gsl_integration_workspace_free(workspace) }
-        return try withoutActuallyEscaping(f) { f in
+        return try withGSLFunction(f) { function in
+            var result = 0.0, abserr = 0.0
+            try check(gsl_integration_qagi(function, epsAbs, epsRel, limit, workspace, &result, &abserr), "gsl_integration_qagi")
+            return (result, abserr)
+        }
+    }
+
+    /// A `gsl_function` that calls the Swift closure `f` for the duration of `body`.
+    private static func withGSLFunction<T>(_ f: (Double) -> Double, _ body: (UnsafeMutablePointer<gsl_function>) throws -> T) throws -> T {
+        try withoutActuallyEscaping(f) { f in
             var closure = f
             return try withUnsafeMutablePointer(to: &closure) { box in
                 var function = gsl_function(
                     function: { x, params in params!.assumingMemoryBound(to: ((Double) -> Double).self).pointee(x) },
                     params: UnsafeMutableRawPointer(box))
-                var result = 0.0, abserr = 0.0
-                try check(gsl_integration_qagi(&function, epsAbs, epsRel, limit, workspace, &result, &abserr), "gsl_integration_qagi")
-                return (result, abserr)
+                return try body(&function)
             }
         }
     }
