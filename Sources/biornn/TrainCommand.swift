@@ -55,11 +55,11 @@ struct TrainCommand: ParsableCommand {
         let c = try config()
         // Every input is validated (and the rule resolved) inside `train` before any file is written.
         let start = Date()
-        let result = try train(c) { done in
+        let result = try train(c, progress: { done in
             let elapsed = Date().timeIntervalSince(start)
             let eta = done > 0 ? elapsed / Double(done) * Double(c.iterations - done) : 0
             Output.progress("train: iteration \(done)/\(c.iterations), ETA \(Int(eta)) s")
-        }
+        })
         Output.endProgress()
         try RunDirectory.write(result, config: c, to: out)
         if json { Output.printJSON(try RunDirectory.summary(result, config: c)) }

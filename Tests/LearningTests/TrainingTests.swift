@@ -54,7 +54,7 @@ struct TrainingTests {
     func divergence() throws {
         var config = TrainingConfig(task: "delayed-xor", rule: "bptt", gain: 1.0, seed: 2, iterations: 50)
         config.optimizer.clipNorm = nil
-        let result = try train(config, rule: PoisonedRule())
+        let result = try train(config, makeRule: { _ in PoisonedRule() })
         #expect(result.status == .diverged)
         #expect(result.reason?.hasPrefix("gradient is not finite at iteration") == true)
         #expect(result.model.parameters.isFinite)

@@ -79,8 +79,9 @@ public struct TrainingResult: Sendable {
 ///
 /// Streams: the network from `seed`/network, training trials from `seed`/data, held-out trials
 /// from `seed`/"heldout" (fixed for the whole run), random feedback from `seed`/feedback.
-/// `rule` replaces the rule named in the config (new rules under test, the conformance kit).
-public func train(_ config: TrainingConfig, rule customRule: (any LearningRule)? = nil,
+/// `makeRule`, given the initial network, replaces the rule named in the config (new rules under
+/// test, the conformance kit).
+public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any LearningRule)? = nil,
                   progress: ((Int) -> Void)? = nil) throws -> TrainingResult {
     try config.validate()
     let task = try TaskRegistry.task(named: config.task)
@@ -89,7 +90,7 @@ public func train(_ config: TrainingConfig, rule customRule: (any LearningRule)?
                             alpha: config.alpha(for: task), activation: config.activation,
                             connectivity: connectivity, seed: config.seed)
     let initialModel = model
-    let rule = try customRule ?? RuleRegistry.rule(named: config.rule, model: model, seed: config.seed)
+    let rule = try makeRule?(model) ?? RuleRegistry.rule(named: config.rule, model: model, seed: config.seed)
     var optimizer = Optimizer(config.optimizer, trainable: config.trainable)
     var data = RandomStream(seed: config.seed, purpose: .data)
     var heldoutStream = RandomStream(seed: config.seed, name: "heldout")

@@ -1,0 +1,112 @@
+/// e-prop (Bellec et al., Nat. Commun. 2020) for the leaky rate RNN of design §3, computed online,
+/// forward in time, from quantities each synapse or neuron has at time t:
+///
+///     presynaptic traces   r̄_t = (1 − α)·r̄_{t−1} + α·r_{t−1}      (W_rec; r̄_0 = 0)
+///                          x̄_t = (1 − α)·x̄_{t−1} + α·x_t          (W_in)
+///                          b̄_t = (1 − α)·b̄_{t−1} + α              (b_rec)
+///                          h̄_t = (1 − α)^t                         (h0)
+///     learning signal      L_t = F·G_t,  G_t = ∂E/∂y_t,  F = W_outᵀ (symmetric) or a fixed random B (N×O)
+///     eligibility          e_ji,t = φ'(a_j,t)·r̄_i,t
+///     update               ∂W_ji ≈ Σ_t L_j,t·e_ji,t = Σ_t (L_t ⊙ φ'(a_t))_j·r̄_i,t
+///
+/// The readout gradient is exact (Σ_t G_tᵀ r_t). Each synapse's estimate is a sum over time of
+/// its postsynaptic factor times its presynaptic trace; after the forward sweep, one GEMM over all
+/// steps and trials performs those sums for every synapse at once (the algebra is the same as
+/// accumulating step by step). With F = W_outᵀ this equals BPTT with the recurrent path
+/// W_rec·φ(a_{t−1}) cut (leak kept) — the "stop-gradient BPTT" of the tests — and it equals exact
+/// BPTT when W_rec = 0.
+public struct EProp: LearningRule {
+    public enum Feedback: Sendable, Equatable {
+        case symmetric
+        /// B, N×O
+        case fixed(Matrix)
+    }
+
+    public let feedback: Feedback
+    public let noiseSeed: UInt64
+    public let name: String
+
+    public init(feedback: Feedback = .symmetric, noiseSeed: UInt64 = 0, name: String? = nil) {
+        self.feedback = feedback
+        self.noiseSeed = noiseSeed
+        self.name = name ?? (feedback == .symmetric ? "eprop" : "eprop-random")
+    }
+
+    /// B ~ N(0, 1/N) entries, the distribution of W_outᵀ at initialisation, from
+    /// `RandomStream(seed: seed, purpose: .feedback)`.
+    public static func randomFeedback(units n: Int, outputs o: Int, seed: UInt64) -> Matrix {
+        var rng = RandomStream(seed: seed, purpose: .feedback)
+        return .randomNormal(rows: n, cols: o, sd: 1 / Double(n).squareRoot(), using: &rng)
+    }
+
+    public func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
+        let tr = model.run(batch, noiseSeed: noiseSeed)
+        let (loss, g) = lossAndOutputGradient(tr, batch)
+        let signal = learningSignals(model, batch, g)
+        var grad = eligibilityGradients(model, batch, tr, postsynaptic: signal)
+        readoutGradients(&grad, batch, tr, g)
+        return LossAndGradient(loss: loss, gradients: grad)
+    }
+
+    /// l_t = (F·G_t) ⊙ φ'(a_t) for every step, T·B×N time-major: the postsynaptic factors.
+    func learningSignals(_ model: RNN, _ batch: Batch, _ g: [Double]) -> [Double] {
+        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
+        let gm = Matrix(rows: T * B, cols: O, storage: g)
+        var l: Matrix
+        switch feedback {
+        case .symmetric: l = gm * model.parameters.wOut                         // G·W_out = (W_outᵀ G)ᵀ
+        case let .fixed(b):
+            precondition(b.rows == N && b.cols == O, "feedback matrix is \(b.rows)×\(b.cols), expected \(N)×\(O)")
+            l = Matrix.product(.none, gm, .transposed, b)                       // G·Bᵀ
+        }
+        return l.storage
+    }
+
+    /// e-prop weight estimates from postsynaptic signals L_t (T·B×N) and the presynaptic traces.
+    func eligibilityGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, postsynaptic signal: [Double]) -> Parameters {
+        let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
+        let alpha = model.alpha, phi = model.activation
+        var grad = Parameters(zerosLike: model.parameters)
+        guard T > 0 else { return grad }
+        var l = signal                                            // becomes L_t ⊙ φ'(a_t)
+        var rBar = [Double](repeating: 0, count: T * B * N)       // r̄_t, t = 1…T
+        var xBar = [Double](repeating: 0, count: T * B * I)       // x̄_t
+        var bBar = 0.0, hBar = 1.0
+        for t in 1...T {
+            let row = (t - 1) * B
+            for idx in 0..<(B * N) {
+                let prevTrace = t > 1 ? rBar[(row - B) * N + idx] : 0
+                rBar[row * N + idx] = (1 - alpha) * prevTrace + alpha * tr.r[(t - 1) * B * N + idx]
+                l[row * N + idx] *= phi.derivative(tr.a[t * B * N + idx])
+            }
+            for idx in 0..<(B * I) {
+                let prevTrace = t > 1 ? xBar[(row - B) * I + idx] : 0
+                xBar[row * I + idx] = (1 - alpha) * prevTrace + alpha * batch.inputs[row * I + idx]
+            }
+            bBar = (1 - alpha) * bBar + alpha
+            hBar *= 1 - alpha
+            for b in 0..<B {
+                for j in 0..<N {
+                    grad.bRec[j] += bBar * l[(row + b) * N + j]
+                    grad.h0[j] += hBar * l[(row + b) * N + j]
+                }
+            }
+        }
+        // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
+        grad.wRec = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: N, storage: rBar))
+        if I > 0 {
+            grad.wIn = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: I, storage: xBar))
+        }
+        return grad
+    }
+}
+
+/// The exact readout gradient every rule shares: ∂W_out = Σ_t G_tᵀ r_t, ∂b_out = Σ_t Σ_b G_t.
+func readoutGradients(_ grad: inout Parameters, _ batch: Batch, _ tr: Trajectory, _ g: [Double]) {
+    let (T, B, N, O) = (batch.steps, batch.trials, tr.units, tr.outputs)
+    guard T > 0 else { return }
+    let r = Matrix(rows: T * B, cols: N, storage: Array(tr.r[(B * N)...]))
+    let gm = Matrix(rows: T * B, cols: O, storage: g)
+    grad.wOut = Matrix.product(.transposed, gm, .none, r)
+    grad.bOut = (0..<O).map { k in (0..<(T * B)).reduce(0) { $0 + g[$1 * O + k] } }
+}
