@@ -38,7 +38,7 @@ struct GradientCLITests {
         let cases: [([String], String)] = [
             (["gradient", "--model", "\(dir)/missing.json", "--batch", batch, "--rule", "bptt"], "biornn: error: \(dir)/missing.json: cannot read file\n"),
             (["gradient", "--model", ragged, "--batch", batch, "--rule", "bptt"], "biornn: error: \(ragged): w_rec: ragged rows: row 0 has 2 entries, row 1 has 1\n"),
-            (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, tbptt:K)\n"),
+            (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "tbptt:0"], "biornn: error: rule: 'tbptt:0': the truncation K of tbptt:K must be an integer ≥ 1\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "bptt", "--loss", "mse"], "biornn: error: loss: --loss mse but \(batch) has labels (xent)\n"),
             (["gradient", "--model", model, "--rule", "bptt"], "biornn: error: Missing expected argument '--batch <batch>'\n"),
@@ -73,5 +73,56 @@ struct GradientCLITests {
         var rng = RandomStream(seed: 12, purpose: .data)
         let expected = DelayedXOR().sample(trials: 3, using: &rng)
         #expect(try Batch(json: JSONValue.parse(Data(r.stdout.utf8), source: "stdout"), source: "stdout") == expected)
+    }
+}
+
+@Suite("biornn gradient with every rule, and biornn align (end to end)")
+struct RuleCLITests {
+    @Test("gradient --rule R --json equals the library's rule R to the last digit", arguments: ["bptt", "rtrl", "tbptt:3", "eprop", "eprop-random", "rflo", "modprop"])
+    func everyRule(rule: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        let c = RandomNetworkCase(seed: 31, units: 6, inputs: 2, outputs: 2, steps: 8, trials: 3, alpha: 0.25, activation: .relu, loss: .xent)
+        var model = c.model
+        if rule == "modprop" {   // ModProp needs a Dale network with relu
+            var rng = RandomStream(seed: 2, purpose: .network)
+            (model.parameters.wRec, model.daleSigns) = Connectivity.dale(gain: 1.1).recurrentWeights(units: 6, using: &rng)
+        }
+        try model.json.serialized.write(toFile: "\(dir)/m.json", atomically: true, encoding: .utf8)
+        try c.batch.json.serialized.write(toFile: "\(dir)/b.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["gradient", "--model", "\(dir)/m.json", "--batch", "\(dir)/b.json", "--rule", rule, "--seed", "9", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = try RuleRegistry.rule(named: rule, model: model, seed: 9).gradient(of: model, on: c.batch)
+        let json = try JSONValue.parse(Data(r.stdout.utf8), source: "stdout")
+        #expect(json["loss"] == .number(expected.loss))
+        #expect(json["grads"]?["w_rec"] == JSONValue(expected.gradients.wRec))
+        #expect(json["grads"]?["h0"] == JSONValue(expected.gradients.h0))
+    }
+
+    @Test("modprop on a network without Dale signs exits 2 naming the requirement")
+    func modPropNeedsDale() throws {
+        let dir = try CLI.temporaryDirectory()
+        let c = RandomNetworkCase(seed: 1, units: 4, inputs: 1, outputs: 2, steps: 3, trials: 1, alpha: 0.5, activation: .relu, loss: .xent)
+        try c.model.json.serialized.write(toFile: "\(dir)/m.json", atomically: true, encoding: .utf8)
+        try c.batch.json.serialized.write(toFile: "\(dir)/b.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["gradient", "--model", "\(dir)/m.json", "--batch", "\(dir)/b.json", "--rule", "modprop"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "biornn: error: rule: modprop requires a Dale network (dale_signs, e.g. --init dale) with relu activation\n")
+    }
+
+    @Test("align --json reports per rule the W_rec and W_in cosines over seeds, equal to the library's")
+    func align() throws {
+        let r = try CLI.run(["align", "--task", "delayed-xor", "--gain", "1.2", "--seeds", "3", "--units", "12", "--rules", "eprop,modprop", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONValue.parse(Data(r.stdout.utf8), source: "stdout")
+        let rows = try GradientAlignment.measure(task: "delayed-xor", gain: 1.2, seeds: 3, units: 12, rules: ["eprop", "modprop"])
+        guard case let .array(items)? = json["rules"] else { Issue.record("no rules array"); return }
+        #expect(items.count == 2)
+        for (item, row) in zip(items, rows) {
+            #expect(item["rule"] == .string(row.rule))
+            #expect(item["w_rec"]?["values"] == JSONValue(row.wRec))
+            #expect(item["w_in"]?["mean"] == .number(meanAndSD(row.wIn).mean))
+        }
+        let table = try CLI.run(["align", "--task", "delayed-xor", "--gain", "1.2", "--seeds", "2", "--units", "8", "--rules", "eprop"])
+        #expect(table.status == 0 && table.stdout.contains("eprop") && table.stdout.contains("±"))
     }
 }
