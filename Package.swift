@@ -27,6 +27,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "TaskTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.
         .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"]),
     ]

@@ -200,7 +200,7 @@ public final class GSLODEIntegrator {
     public let dimension: Int
     private let box: Box
     private var system: gsl_odeiv2_system
-    private let driver: OpaquePointer
+    fileprivate let driver: OpaquePointer
 
     public init(dimension: Int, initialStep: Double = 1e-3, epsAbs: Double = 1e-12, epsRel: Double = 1e-12,
                 rightHandSide: @escaping RightHandSide) {
@@ -225,4 +225,9 @@ public final class GSLODEIntegrator {
         precondition(y.count == dimension, "ODE state has \(y.count) entries, system has \(dimension)")
         try check(gsl_odeiv2_driver_apply(UnsafeMutablePointer(driver), &t, t1, &y), "gsl_odeiv2_driver_apply")
     }
+}
+
+extension GSLODEIntegrator {
+    /// Restart the adaptive step size (between unrelated integrations).
+    public func reset() throws { try check(gsl_odeiv2_driver_reset(UnsafeMutablePointer(driver)), "gsl_odeiv2_driver_reset") }
 }

@@ -25,8 +25,11 @@ struct TrainCLITests {
         let csv = try String(contentsOfFile: "\(dir)/metrics.csv", encoding: .utf8)
         #expect(csv == RunDirectory.metricsCSV(library.metrics))
         #expect(csv.hasPrefix("iteration,loss,train_loss,accuracy,lambda_max\n0,"))
+        #expect(!csv.hasSuffix(",\n"))   // λ_max is measured on every logged row
         let summary = try JSONValue.read(path: "\(dir)/summary.json")
         #expect(summary["status"] == .string("completed"))
+        #expect(summary["lambda_max_before"]?["driven"] == .number(library.lambdaBefore.driven))
+        #expect(summary["lambda_max_after"]?["autonomous"] == .number(library.lambdaAfter.autonomous))
         #expect(try JSONValue.parse(Data(r.stdout.utf8), source: "stdout") == summary)
         let resolved = try JSONValue.read(path: "\(dir)/config.json")
         #expect(resolved["alpha"] == .number(0.1) && resolved["dt_ms"] == .number(10) && resolved["loss"] == .string("mse"))

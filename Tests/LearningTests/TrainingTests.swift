@@ -25,6 +25,21 @@ struct TrainingTests {
         #expect(last <= first / 10, "MSE went from \(first) to \(last)")
     }
 
+    @Test("λ_max is measured before and after training, driven and autonomous, and at every logged iteration")
+    func lambdaMaxRecorded() throws {
+        var config = TrainingConfig(task: "delayed-xor", rule: "bptt", gain: 2.0, seed: 3, iterations: 20)
+        config.units = 32
+        let r = try train(config)
+        #expect(r.lambdaBefore.driven.isFinite && r.lambdaBefore.autonomous.isFinite && r.lambdaAfter.driven.isFinite)
+        #expect(r.metrics.allSatisfy { $0.lambdaMax != nil })
+        #expect(r.metrics.first?.lambdaMax == r.lambdaBefore.driven && r.metrics.last?.lambdaMax == r.lambdaAfter.driven)
+        // The autonomous value is the Lyapunov module's λ_max of the initial network (same seeds).
+        var options = LyapunovOptions(transient: 200, steps: 1000)
+        options.initialConditionSeed = 3
+        options.orthonormalSeed = 3
+        #expect(r.lambdaBefore.autonomous == (try Lyapunov.maximalExponent(of: RNNMap(r.initialModel), options: options)).exponents[0])
+    }
+
     struct Golden: Decodable { let relative_tolerance: Double; let losses: [Double] }
 
     @Test("golden curve: the first 20 training losses of 2AF/BPTT/seed 1 (fixtures/training)")

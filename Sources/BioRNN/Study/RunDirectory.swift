@@ -58,6 +58,9 @@ public enum RunDirectory {
             ("iterations_to_criterion", r.iterationsToCriterion.map { .number(Double($0)) } ?? .null),
             ("learning_curve_area", num(r.learningCurveArea)),
             ("iterations_run", .number(Double(r.trainLosses.count))),
+            ("lambda_max_before", .object([("driven", num(r.lambdaBefore.driven)), ("autonomous", num(r.lambdaBefore.autonomous))])),
+            ("lambda_max_after", .object([("driven", num(r.lambdaAfter.driven)), ("autonomous", num(r.lambdaAfter.autonomous))])),
+            ("lambda_max_units", .string("per-step; driven: by the first held-out trial, repeated; autonomous: zero input")),
         ])
     }
 }

@@ -1,0 +1,114 @@
+/// A discrete-time dynamical system x_{t+1} = f_t(x_t) that can also apply its Jacobian
+/// J_t(x) = ∂f_t/∂x to a block of tangent vectors. Lyapunov analysis needs nothing else, so the
+/// same estimators serve the RNN, linear maps and the classic reference systems.
+///
+/// Maps are classes so that they can keep scratch buffers: `step` and `applyJacobian` are
+/// called once per time step and should not allocate.
+public protocol DynamicalMap: AnyObject {
+    var dimension: Int { get }
+    /// An initial state drawn from `rng` (the `initialCondition` stream of the analysis).
+    func initialState(using rng: inout RandomStream) -> [Double]
+    /// x ← f_t(x).
+    func step(_ x: inout [Double], time t: Int)
+    /// Q ← J_t(x)·Q for a row-major dimension×k tangent block Q; x is the state before the step.
+    func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix)
+}
+
+/// The linear map x ← A·x (J = A everywhere): the closed-form case of Lyapunov analysis, whose
+/// exponents are log|μ_i| of A's eigenvalues.
+public final class LinearMap: DynamicalMap {
+    public let matrix: Matrix
+    private var scratch: [Double]
+    private var product = Matrix(rows: 0, cols: 0)
+
+    public init(_ a: Matrix) {
+        precondition(a.rows == a.cols, "a linear map needs a square matrix")
+        matrix = a
+        scratch = Array(repeating: 0, count: a.rows)
+    }
+
+    public var dimension: Int { matrix.rows }
+
+    public func initialState(using rng: inout RandomStream) -> [Double] { (0..<dimension).map { _ in rng.normal() } }
+
+    public func step(_ x: inout [Double], time t: Int) {
+        matrix.storage.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { xp in
+                scratch.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemv(.none, m: dimension, n: dimension, alpha: 1, a: a.baseAddress!, lda: dimension, x: xp.baseAddress!, beta: 0, y: y.baseAddress!)
+                }
+            }
+        }
+        swap(&x, &scratch)
+    }
+
+    public func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix) {
+        if product.rows != q.rows || product.cols != q.cols { product = Matrix(rows: q.rows, cols: q.cols) }
+        Matrix.gemm(matrix, q, into: &product)
+        swap(&q, &product)
+    }
+}
+
+/// The RNN of design §2 as a map on its pre-activations a (noise off):
+///
+///     f_t(a) = (1 − α)·a + α·(W_rec·φ(a) + W_in·x_t + b_rec)
+///     J_t(a) = (1 − α)·I + α·W_rec·diag(φ'(a))
+///
+/// Inputs x_t are zero (autonomous) or the given sequence, repeated if the analysis runs longer.
+/// The initial state is h0 + N(0, 1) noise per unit.
+public final class RNNMap: DynamicalMap {
+    public let model: RNN
+    /// Input sequence, steps × I (row-major); empty: autonomous.
+    public let inputs: Matrix
+    private var drive: [Double]       // W_in·x_t + b_rec
+    private var rates: [Double]       // φ(a)
+    private var scaled = Matrix(rows: 0, cols: 0)   // diag(φ'(a))·Q
+
+    public init(_ model: RNN, inputs: Matrix? = nil) {
+        self.model = model
+        self.inputs = inputs ?? Matrix(rows: 0, cols: model.inputs)
+        precondition(self.inputs.cols == model.inputs, "input sequence has \(self.inputs.cols) channels, the model \(model.inputs)")
+        drive = Array(repeating: 0, count: model.units)
+        rates = drive
+    }
+
+    /// The map driven by the first trial of a batch.
+    public convenience init(_ model: RNN, drivenBy batch: Batch) {
+        let first = batch.trial(0)
+        self.init(model, inputs: Matrix(rows: first.steps, cols: first.inputSize, storage: first.inputs))
+    }
+
+    public var dimension: Int { model.units }
+
+    public func initialState(using rng: inout RandomStream) -> [Double] {
+        model.parameters.h0.map { $0 + rng.normal() }
+    }
+
+    public func step(_ a: inout [Double], time t: Int) {
+        let n = dimension, alpha = model.alpha, phi = model.activation, p = model.parameters
+        for j in 0..<n { rates[j] = phi(a[j]); drive[j] = p.bRec[j] }
+        if inputs.rows > 0 && inputs.cols > 0 {
+            let row = t % inputs.rows
+            for j in 0..<n { for i in 0..<inputs.cols { drive[j] += p.wIn[j, i] * inputs[row, i] } }
+        }
+        p.wRec.storage.withUnsafeBufferPointer { w in
+            rates.withUnsafeBufferPointer { r in
+                drive.withUnsafeMutableBufferPointer { d in
+                    BLAS.gemv(.none, m: n, n: n, alpha: 1, a: w.baseAddress!, lda: n, x: r.baseAddress!, beta: 1, y: d.baseAddress!)
+                }
+            }
+        }
+        for j in 0..<n { a[j] = (1 - alpha) * a[j] + alpha * drive[j] }
+    }
+
+    public func applyJacobian(at a: [Double], time t: Int, to q: inout Matrix) {
+        let (n, k) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
+        if scaled.rows != n || scaled.cols != k { scaled = Matrix(rows: n, cols: k) }
+        for j in 0..<n {
+            let d = phi.derivative(a[j])
+            for c in 0..<k { scaled.storage[j * k + c] = d * q.storage[j * k + c] }
+        }
+        // Q ← α·W_rec·(D·Q) + (1 − α)·Q
+        Matrix.gemm(model.parameters.wRec, scaled, into: &q, alpha: alpha, beta: 1 - alpha)
+    }
+}

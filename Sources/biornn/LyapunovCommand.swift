@@ -1,0 +1,59 @@
+import ArgumentParser
+import BioRNN
+import Foundation
+
+struct LyapunovCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lyapunov",
+        abstract: "Lyapunov exponents of a model's dynamics (QR method, single tangent vector, or twin trajectory).",
+        discussion: """
+            Prints {"exponents": [λ1 ≥ λ2 ≥ …], "stderr": [...], "units": "per-step"} with --json (natural log per \
+            time step; with --dt-ms also "exponents_per_second"). Standard errors come from the spread over 10 blocks of \
+            the trajectory. Without --batch the input is zero; with it, the network is driven by the inputs of the \
+            batch's first trial, repeated. Non-finite exponents (a rank-deficient Jacobian) are written as null.
+            """
+    )
+
+    @Option(help: "Model file (JSON, design §6).") var model: String
+    @Option(help: "Batch file whose first trial drives the network (default: zero input).") var batch: String?
+    @Option(help: "Number of exponents k (1…N). Ignored by the tangent and twin methods (k = 1).") var k: Int = 1
+    @Option(help: "Measured steps.") var steps: Int = 2000
+    @Option(help: "Transient steps before measuring.") var transient: Int = 500
+    @Option(help: "Re-orthonormalise (renormalise) every q steps.") var qrEvery: Int = 1
+    @Option(help: "Seed of the initial condition and of the orthonormal system.") var seed: Int = 1
+    @Option(help: "Method: qr (first k exponents), tangent (λ_max, one vector), twin (λ_max, perturbed twin trajectory).") var method = "qr"
+    @Option(help: "Time step in ms, to report exponents per second as well.") var dtMs: Double?
+    @Flag(help: "Print JSON on stdout.") var json = false
+
+    func run() throws {
+        let net = try RNN.read(path: model)
+        var map = RNNMap(net)
+        if let batch {
+            let data = try Batch.read(path: batch)
+            guard data.inputSize == net.inputs else { throw InputError("\(batch): inputs: the model has \(net.inputs) inputs, the batch \(data.inputSize)") }
+            map = RNNMap(net, drivenBy: data)
+        }
+        var options = LyapunovOptions(transient: transient, steps: steps, qrEvery: qrEvery)
+        let s = try validatedSeed(seed)
+        options.initialConditionSeed = s
+        options.orthonormalSeed = s
+        if let dtMs { guard dtMs.isFinite && dtMs > 0 else { throw InputError("dt-ms: must be > 0, got \(dtMs)") } }
+        let result: LyapunovResult
+        switch method {
+        case "qr": result = try Lyapunov.spectrum(of: map, k: k, options: options)
+        case "tangent": result = try Lyapunov.maximalExponent(of: map, options: options)
+        case "twin": result = try Lyapunov.twinExponent(of: map, options: options)
+        default: throw InputError("method: unknown method '\(method)' (known: qr, tangent, twin)")
+        }
+        if json {
+            var pairs: [(String, JSONValue)] = [("exponents", JSONValue(result.exponents)), ("stderr", JSONValue(result.standardErrors)),
+                                                ("units", .string("per-step"))]
+            if let dtMs { pairs.append(("exponents_per_second", JSONValue(result.exponents.map { $0 / (dtMs / 1000) }))) }
+            Output.printJSON(.object(pairs))
+        } else {
+            for (i, (l, e)) in zip(result.exponents, result.standardErrors).enumerated() {
+                print("λ\(i + 1) = \(String(format: "%+.5f", l)) ± \(String(format: "%.5f", e)) per step" + (dtMs.map { String(format: "   (%+.3f /s)", l / ($0 / 1000)) } ?? ""))
+            }
+        }
+    }
+}
