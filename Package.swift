@@ -28,6 +28,7 @@ let package = Package(
         .testTarget(name: "TaskTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "FlossingTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.
         .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"]),
     ]

@@ -10,7 +10,8 @@ struct TrainCommand: ParsableCommand {
             Writes DIR/config.json (the fully resolved configuration), DIR/metrics.csv (iteration, held-out loss, \
             training-batch loss, held-out accuracy, λ_max), DIR/model-init.json, DIR/model.json and, last, \
             DIR/summary.json (final loss and accuracy, iterations to the task's criterion, area under the learning \
-            curve, status completed or diverged). Every file is written atomically.
+            curve, λ_max before training, after pre-flossing and after training, status completed or diverged). \
+            With --floss, metrics.csv's first row is measured after pre-flossing. Every file is written atomically.
             """
     )
 
@@ -30,6 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip the gradient norm to this value (0: no clipping).") var clip = 1.0
     @Option(help: "Evaluate on held-out trials every this many iterations.") var logEvery = 10
     @Option(help: "Number of held-out trials.") var evalTrials = 256
+    @Option(help: "Gradient flossing: key=value list, e.g. mode=local,k=1,window=200,transient=300,lr=0.002,target=0,pre=100,every=50,count=5,w_in=0 (mode full|local|local-explicit; pre: steps before training; every/count: interleaved steps).") var floss: String?
     @Flag(help: "Print summary.json on stdout.") var json = false
 
     func config() throws -> TrainingConfig {
@@ -47,6 +49,7 @@ struct TrainCommand: ParsableCommand {
         guard clip >= 0 else { throw InputError("clip: must be ≥ 0, got \(clip)") }
         c.logEvery = logEvery
         c.evalTrials = evalTrials
+        if let floss { c.floss = try FlossingConfig(spec: floss) }
         try c.validate()
         return c
     }

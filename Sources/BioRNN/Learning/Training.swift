@@ -18,6 +18,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var logEvery: Int = 10
     public var evalTrials: Int = 256
     public var trainable: TrainableSet = .all
+    /// Gradient flossing before and/or during training (nil: none).
+    public var floss: FlossingConfig?
 
     public init(task: String, rule: String, gain: Double, seed: UInt64, iterations: Int) {
         self.task = task
@@ -42,6 +44,10 @@ public struct TrainingConfig: Equatable, Sendable {
         guard logEvery >= 1 else { throw InputError("log-every: must be ≥ 1, got \(logEvery)") }
         guard optimizer.learningRate.isFinite && optimizer.learningRate > 0 else { throw InputError("lr: must be > 0, got \(optimizer.learningRate)") }
         if let c = optimizer.clipNorm { guard c.isFinite && c > 0 else { throw InputError("clip: must be > 0, got \(c)") } }
+        if let floss {
+            try floss.validate()
+            guard floss.k <= units else { throw InputError("floss: k must lie in 1…\(units) (the number of units), got \(floss.k)") }
+        }
     }
 }
 
@@ -76,6 +82,10 @@ public struct TrainingResult: Sendable {
     /// λ_max of the initial and the final network, driven by the task and autonomous.
     public var lambdaBefore: LambdaMax
     public var lambdaAfter: LambdaMax
+    /// λ_max after pre-flossing, before task training (nil without pre-flossing).
+    public var lambdaAfterPreflossing: LambdaMax?
+    /// Flossing steps taken (pre-training and interleaved).
+    public var flossingSteps = 0
 }
 
 /// λ_max (per step) of a network driven by the first held-out trial (repeated) and with zero input.
@@ -99,6 +109,10 @@ func measureLambdaMax(_ model: RNN, drivenBy batch: Batch, seed: UInt64) -> Lamb
 ///
 /// Streams: the network from `seed`/network, training trials from `seed`/data, held-out trials
 /// from `seed`/"heldout" (fixed for the whole run), random feedback from `seed`/feedback.
+///
+/// With `config.floss`: `preSteps` flossing steps before training, and `count` steps before
+/// every `every`-th iteration, with their own Adam state and seeds, each driven by a fresh task
+/// trial from `seed`/"floss-data". A collapsed tangent space ends the run as diverged.
 /// `makeRule`, given the initial network, replaces the rule named in the config (new rules under
 /// test, the conformance kit).
 public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any LearningRule)? = nil,
@@ -125,7 +139,37 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     var trainLosses: [Double] = []
     var status = RunStatus.completed
     var reason: String?
-    for iteration in 0...config.iterations {
+    var flosser = config.floss.map { Flosser($0, seed: config.seed) }
+    var flossData = RandomStream(seed: config.seed, name: "floss-data")
+    var flossTrials: [Int: Matrix] = [:]
+    func flossInputs(_ step: Int) -> Matrix? {
+        if let m = flossTrials[step] { return m }
+        let trial = task.sample(trials: 1, using: &flossData)
+        let m = Matrix(rows: trial.steps, cols: trial.inputSize, storage: trial.inputs)
+        flossTrials = [step: m]
+        return m
+    }
+    /// Runs `count` flossing steps; false (and the reason set) if flossing broke down.
+    func floss(_ count: Int) -> Bool {
+        guard count > 0, var f = flosser else { return true }
+        defer { flosser = f }
+        do {
+            try f.floss(&model, steps: count, inputs: { flossInputs($0) })
+            return true
+        } catch {
+            status = .diverged
+            reason = "\(error)"
+            return false
+        }
+    }
+    var afterPreflossing: LambdaMax?
+    if let f = config.floss, f.preSteps > 0 {
+        if floss(f.preSteps) { afterPreflossing = measureLambdaMax(model, drivenBy: heldout, seed: config.seed) }
+    }
+    for iteration in 0...config.iterations where status == .completed {
+        if let f = config.floss, f.every > 0, iteration > 0, iteration < config.iterations, iteration % f.every == 0 {
+            guard floss(f.count) else { break }
+        }
         let logNow = iteration % config.logEvery == 0 || iteration == config.iterations
         if logNow {
             let e = evaluate(model)
@@ -164,5 +208,6 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     let after = model.parameters.isFinite ? measureLambdaMax(model, drivenBy: heldout, seed: config.seed) : LambdaMax(driven: .nan, autonomous: .nan)
     return TrainingResult(initialModel: initialModel, model: model, metrics: metrics, trainLosses: trainLosses,
                           status: status, reason: reason, iterationsToCriterion: toCriterion, learningCurveArea: area,
-                          lambdaBefore: before, lambdaAfter: after)
+                          lambdaBefore: before, lambdaAfter: after, lambdaAfterPreflossing: afterPreflossing,
+                          flossingSteps: flosser?.steps ?? 0)
 }

@@ -1,0 +1,84 @@
+import BioRNN
+import BioRNNTesting
+import Foundation
+import Testing
+
+let extensiveRuns = ProcessInfo.processInfo.environment["BIORNN_EXTENSIVE"] == "1"
+
+/// The protocol every test below states (N = 64, tanh, autonomous, Adam lr 0.002, transient
+/// 300, 200 flossing steps): full flossing with a 50-step window (longer windows make the exact
+/// gradient explode in chaotic networks), local and local-explicit with the 200-step window of
+/// design §5. λ_max is then measured on a fresh trajectory: new seeds, 500 + 3000 steps.
+func flossed(gain g: Double, alpha: Double, mode: FlossMode, k: Int = 1, steps: Int = 200) throws -> (before: LyapunovResult, after: LyapunovResult) {
+    let model0 = RNN.initial(units: 64, inputs: 1, outputs: 1, alpha: alpha, activation: .tanh, connectivity: .gaussian(gain: g), seed: 1)
+    var config = FlossingConfig(mode: mode)
+    config.k = k
+    config.window = mode == .full ? 50 : 200
+    var model = model0
+    var flosser = Flosser(config, seed: 7)
+    try flosser.floss(&model, steps: steps)
+    return (try freshExponents(model0, k: k, seed: 99), try freshExponents(model, k: k, seed: 99))
+}
+
+/// |λ| after is below 10% of |λ| before, or below the floor max(5 s.e., 0.003) — 0.003 being
+/// ten times the O(1/T) bias of a 3000-step estimate — when the start is already that close to 0.
+func reachedZero(_ r: (before: LyapunovResult, after: LyapunovResult), _ i: Int = 0) -> Bool {
+    abs(r.after.exponents[i]) <= max(0.1 * abs(r.before.exponents[i]), 5 * r.after.standardErrors[i], 0.003)
+}
+
+@Suite("Flossing drives λ_max toward zero (fresh trajectories)")
+struct FlossingDynamicsTests {
+    @Test("full and local flossing from g = 0.5, α = 0.1 (ordered, λ_max ≈ −0.045) reach |λ_max| < 10% of the start", arguments: [FlossMode.full, .local])
+    func fromOrdered(mode: FlossMode) throws {
+        let r = try flossed(gain: 0.5, alpha: 0.1, mode: mode)
+        print("g = 0.5, α = 0.1, \(mode.rawValue): λ_max \(r.before.exponents[0]) → \(r.after.exponents[0]) ± \(r.after.standardErrors[0])")
+        #expect(r.before.exponents[0] < -0.03)
+        #expect(reachedZero(r), "\(r.after.exponents[0])")
+    }
+
+    @Test("full and local flossing from g = 2, α = 1 (chaotic, λ_max ≈ +0.09) reach |λ_max| < 10% of the start", arguments: [FlossMode.full, .local])
+    func fromChaotic(mode: FlossMode) throws {
+        let r = try flossed(gain: 2, alpha: 1, mode: mode)
+        print("g = 2, α = 1, \(mode.rawValue): λ_max \(r.before.exponents[0]) → \(r.after.exponents[0]) ± \(r.after.standardErrors[0])")
+        #expect(r.before.exponents[0] > 0.05)
+        #expect(reachedZero(r), "\(r.after.exponents[0])")
+    }
+
+    @Test("the explicit term alone runs away from g = 0.5, α = 0.1: λ_max moves further from zero, toward log(1 − α)")
+    func explicitTermRunsAway() throws {
+        // Confirms the NumPy prototype of design §5: without the state term the origin loses
+        // stability, units saturate (φ' → 0) and λ_max falls toward log(1 − α) ≈ −0.105.
+        let r = try flossed(gain: 0.5, alpha: 0.1, mode: .localExplicit)
+        print("g = 0.5, α = 0.1, local-explicit: λ_max \(r.before.exponents[0]) → \(r.after.exponents[0])")
+        #expect(r.after.exponents[0] < r.before.exponents[0] - 0.01)
+        #expect(r.after.exponents[0] > log(1 - 0.1) - 0.003)
+    }
+
+    @Test("with k = 3 the first three exponents all move toward zero (local flossing, g = 2, α = 1)")
+    func severalExponents() throws {
+        // Measured: (0.090, 0.070, 0.049) → (−0.017, −0.018, −0.019). Full flossing with k = 3 at this
+        // learning rate is not monotone in the chaotic regime (its exact gradient through the window
+        // is dominated by the exploding state adjoint): after 100 steps λ₂, λ₃ overshoot to ≈ −0.05,
+        // after 200 they are back at (0.10, 0.08, 0.07). That is reported, not pinned.
+        let r = try flossed(gain: 2, alpha: 1, mode: .local, k: 3, steps: 200)
+        print("k = 3: \(r.before.exponents) → \(r.after.exponents)")
+        for i in 0..<3 { #expect(abs(r.after.exponents[i]) < abs(r.before.exponents[i]), "λ\(i + 1)") }
+    }
+
+    @Test("all four conditions × three modes (g ∈ {0.5, 2}, α ∈ {0.1, 1}), printed as a table", .enabled(if: extensiveRuns))
+    func fullGrid() throws {
+        for (g, alpha) in [(0.5, 0.1), (0.5, 1.0), (2.0, 0.1), (2.0, 1.0)] {
+            var line = "g = \(g), α = \(alpha):"
+            for mode in FlossMode.allCases {
+                let r = try flossed(gain: g, alpha: alpha, mode: mode)
+                line += " \(mode.rawValue) \(String(format: "%+.4f → %+.4f", r.before.exponents[0], r.after.exponents[0]))"
+                if mode != .localExplicit {
+                    // Full reaches 10%; local at least halves |λ_max| (design §5's minimum for local).
+                    let ok = mode == .full ? reachedZero(r) : abs(r.after.exponents[0]) <= max(0.5 * abs(r.before.exponents[0]), 0.003)
+                    #expect(ok, "\(mode) at g = \(g), α = \(alpha)")
+                }
+            }
+            print(line)
+        }
+    }
+}
