@@ -11,6 +11,7 @@ struct StatisticalTests {
     func henon() throws {
         // s.e. of λ₁ over 10⁶ steps is ≈ 3e-4 (measured from blocks); ±0.002 is > 5 s.e.
         let est = try Lyapunov.spectrum(of: HenonMap(), k: 2, options: LyapunovOptions(transient: 1000, steps: 1_000_000))
+        print("Hénon: λ = \(est.exponents) ± \(est.standardErrors)")
         #expect(abs(est.exponents[0] - 0.4192) <= 0.002, "\(est.exponents), s.e. \(est.standardErrors)")
         #expect(abs(est.exponents[1] + 1.6232) <= 0.002)
         #expect(abs(est.exponents.reduce(0, +) - log(0.3)) <= 1e-10 * abs(log(0.3)))   // det J = −b at every step
@@ -20,6 +21,7 @@ struct StatisticalTests {
     @Test("logistic map r = 4: λ = ln 2 within 1e-3")
     func logistic() throws {
         let est = try Lyapunov.spectrum(of: LogisticMap(), k: 1, options: LyapunovOptions(transient: 100, steps: 1_000_000))
+        print("logistic r = 4: λ = \(est.exponents[0]) ± \(est.standardErrors[0]) (ln 2 = \(log(2.0)))")
         #expect(abs(est.exponents[0] - log(2)) <= 1e-3, "\(est.exponents[0]) ± \(est.standardErrors[0])")
     }
 
@@ -31,6 +33,7 @@ struct StatisticalTests {
         let units = extensive ? 2000.0 : 200.0
         let est = try Lyapunov.spectrum(of: LorenzFlowMap(dt: dt), k: 3, options: LyapunovOptions(transient: 1000, steps: Int(units / dt), qrEvery: 10))
         let perTime = est.exponents.map { $0 / dt }
+        print("Lorenz over \(units) time units: λ = \(perTime), Σ = \(perTime.reduce(0, +))")
         let (tol1, tol2) = extensive ? (0.02, 0.01) : (0.1, 0.05)
         #expect(abs(perTime[0] - 0.9056) <= tol1, "\(perTime)")
         #expect(abs(perTime[1]) < tol2, "\(perTime)")
@@ -57,6 +60,7 @@ struct StatisticalTests {
             estimates.append(try Lyapunov.maximalExponent(of: RNNMap(model), options: LyapunovOptions(transient: 500, steps: 4000)).exponents[0])
         }
         let mean = estimates.reduce(0, +) / Double(estimates.count)
+        print("mean field g = \(g): theory \(theory), N = \(n) estimates \(estimates)")
         #expect(abs(mean - theory) <= tol, "N = \(n): \(estimates) vs theory \(theory)")
     }
 
@@ -86,6 +90,7 @@ struct StatisticalTests {
         func close(_ a: LyapunovResult, _ b: LyapunovResult) -> Bool {
             abs(a.exponents[0] - b.exponents[0]) <= 4 * (a.standardErrors[0] * a.standardErrors[0] + b.standardErrors[0] * b.standardErrors[0]).squareRoot()
         }
+        print("λ_max: QR \(qr.exponents[0]) ± \(qr.standardErrors[0]), tangent \(tangent.exponents[0]) ± \(tangent.standardErrors[0]), twin \(twin.exponents[0]) ± \(twin.standardErrors[0])")
         #expect(qr.exponents[0] > 0.02, "the network should be chaotic: \(qr.exponents)")
         #expect(close(qr, tangent), "QR \(qr.exponents[0]) ± \(qr.standardErrors[0]), tangent \(tangent.exponents[0]) ± \(tangent.standardErrors[0])")
         #expect(close(qr, twin), "QR \(qr.exponents[0]) ± \(qr.standardErrors[0]), twin \(twin.exponents[0]) ± \(twin.standardErrors[0])")
