@@ -3,9 +3,10 @@
 #   libopenblas-dev  BLAS and LAPACK for the production path
 #   libgsl-dev       the GNU Scientific Library, the tests' independent oracle
 #   pkg-config       how SwiftPM finds GSL
+#   gnuplot-nox      renders the study report's figures (PNG via cairo, SVG)
 set -euo pipefail
 
-packages=(libopenblas-dev libgsl-dev pkg-config)
+packages=(libopenblas-dev libgsl-dev pkg-config gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,8 @@ public struct TrainingConfig: Equatable, Sendable {
     public var trainable: TrainableSet = .all
     /// Gradient flossing before and/or during training (nil: none).
     public var floss: FlossingConfig?
+    /// The name of the flossing variant in a sweep ("none" without flossing).
+    public var flossName = "none"
 
     public init(task: String, rule: String, gain: Double, seed: UInt64, iterations: Int) {
         self.task = task
@@ -86,6 +88,9 @@ public struct TrainingResult: Sendable {
     public var lambdaAfterPreflossing: LambdaMax?
     /// Flossing steps taken (pre-training and interleaved).
     public var flossingSteps = 0
+    /// Cosine of the rule's W_rec gradient with BPTT's on the initial network and the first
+    /// training batch (nil for BPTT itself).
+    public var initialAlignment: Double?
 }
 
 /// λ_max (per step) of a network driven by the first held-out trial (repeated) and with zero input.
@@ -163,6 +168,7 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
         }
     }
     var afterPreflossing: LambdaMax?
+    var alignment: Double?
     if let f = config.floss, f.preSteps > 0 {
         if floss(f.preSteps) { afterPreflossing = measureLambdaMax(model, drivenBy: heldout, seed: config.seed) }
     }
@@ -180,6 +186,9 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
         if iteration == config.iterations { break }
         let batch = task.sample(trials: config.batchSize, using: &data)
         let step = rule.gradient(of: model, on: batch)
+        if iteration == 0 && rule.name != "bptt" {
+            alignment = cosineSimilarity(step.gradients.wRec.storage, BPTT().gradient(of: model, on: batch).gradients.wRec.storage)
+        }
         trainLosses.append(step.loss)
         if logNow { metrics[metrics.count - 1].trainLoss = step.loss }
         guard step.loss.isFinite, step.gradients.isFinite else {
@@ -209,5 +218,5 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     return TrainingResult(initialModel: initialModel, model: model, metrics: metrics, trainLosses: trainLosses,
                           status: status, reason: reason, iterationsToCriterion: toCriterion, learningCurveArea: area,
                           lambdaBefore: before, lambdaAfter: after, lambdaAfterPreflossing: afterPreflossing,
-                          flossingSteps: flosser?.steps ?? 0)
+                          flossingSteps: flosser?.steps ?? 0, initialAlignment: alignment)
 }

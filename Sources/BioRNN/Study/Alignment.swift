@@ -49,8 +49,5 @@ public enum GradientAlignment {
     }
 
     /// cos(a, b); 0 when either vanishes.
-    public static func cosine(_ a: [Double], _ b: [Double]) -> Double {
-        let (na, nb) = (euclideanNorm(a), euclideanNorm(b))
-        return na > 0 && nb > 0 ? dot(a, b) / (na * nb) : 0
-    }
+    public static func cosine(_ a: [Double], _ b: [Double]) -> Double { cosineSimilarity(a, b) }
 }

@@ -37,6 +37,7 @@ public enum RunDirectory {
             ("log_every", .number(Double(c.logEvery))), ("eval_trials", .number(Double(c.evalTrials))),
             ("trainable", .array(Parameters.tensors.map(\.name).filter { c.trainable.names.contains($0) }.map { .string($0) })),
             ("floss", c.floss.map { .string($0.specification) } ?? .null),
+            ("floss_name", .string(c.flossName)),
             ("biornn_version", .string(biornnVersion)),
         ])
     }
@@ -63,6 +64,7 @@ public enum RunDirectory {
             ("lambda_max_after_preflossing", r.lambdaAfterPreflossing.map { .object([("driven", num($0.driven)), ("autonomous", num($0.autonomous))]) } ?? .null),
             ("lambda_max_after", .object([("driven", num(r.lambdaAfter.driven)), ("autonomous", num(r.lambdaAfter.autonomous))])),
             ("flossing_steps", .number(Double(r.flossingSteps))),
+            ("initial_alignment_w_rec", num(r.initialAlignment)),
             ("lambda_max_units", .string("per-step; driven: by the first held-out trial, repeated; autonomous: zero input")),
         ])
     }

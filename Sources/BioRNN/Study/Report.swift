@@ -1,0 +1,120 @@
+import Foundation
+
+/// The study report (design §6 `report`): report.md with summary tables (mean ± s.e.m. over seeds)
+/// and figures rendered by gnuplot as PNG and SVG:
+/// (a) final accuracy (or loss) against initial gain, one line per rule; (b) learning curves per
+/// gain for each rule; (c) λ_max before and after training against gain; (d) flossing's effect
+/// on the flossed rules, with paired comparisons over seeds; (e) initial gradient alignment of
+/// each local rule with BPTT against gain.
+public enum Report {
+    public static func write(_ dir: String, gnuplot: String = "gnuplot") throws {
+        let records = try Collector.collect(dir)
+        guard !records.isEmpty else { throw InputError("\(dir): no complete runs to report") }
+        let figures = (dir as NSString).appendingPathComponent("figures")
+        try? FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
+        var md = "# BioRNN study report\n\n\(records.count) runs (\(records.filter { $0.status == "completed" }.count) completed). "
+        md += "Values are means ± s.e.m. over seeds (n in parentheses); λ_max is per step, measured driven by the task.\n\n"
+        for task in Array(Set(records.map(\.task))).sorted() {
+            let runs = records.filter { $0.task == task }
+            let xent = runs.contains { $0.finalAccuracy != nil }
+            let metricName = xent ? "final accuracy" : "final loss"
+            let metric: (RunRecord) -> Double? = { xent ? $0.finalAccuracy : $0.finalLoss }
+            md += "## \(task)\n\n"
+            let plain = runs.filter { $0.floss == "none" }
+            // (a)
+            let a = StudyStatistics.groups(plain, metric: metric)
+            md += table(a, title: metricName)
+            try plot(figures, "a-\(task)", title: "\(task): \(metricName) vs initial gain", ylabel: metricName,
+                     lines: Dictionary(grouping: a) { "\($0.rule) (\($0.initFamily))" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
+            // (b) learning curves: one figure per rule, one line per gain, mean ± s.e.m. over seeds.
+            var curveFigures: [String] = []
+            for (rule, ruleRuns) in Dictionary(grouping: plain, by: \.rule).sorted(by: { $0.key < $1.key }) {
+                var curves: [String: [(Double, Double, Double)]] = [:]
+                for (gain, runs) in Dictionary(grouping: ruleRuns, by: \.gain) {
+                    let iterations = runs.first?.curve.map(\.iteration) ?? []
+                    curves["g = \(JSONValue.format(gain))"] = iterations.enumerated().map { i, it in
+                        let v = runs.compactMap { r in i < r.curve.count ? (xent ? r.curve[i].accuracy : r.curve[i].loss) : nil }
+                        let s = meanAndSEM(v)
+                        return (Double(it), s.mean, s.sem.isFinite ? s.sem : 0)
+                    }
+                }
+                let name = "b-\(task)-\(rule.replacingOccurrences(of: ":", with: "-"))"
+                try plot(figures, name, title: "\(task), \(rule): learning curves (held-out \(xent ? "accuracy" : "loss"))",
+                         ylabel: xent ? "accuracy" : "loss", xlabel: "iteration", lines: curves, gnuplot: gnuplot)
+                curveFigures.append(name)
+            }
+            // (c)
+            let before = StudyStatistics.groups(plain, metric: { $0.lambdaBeforeDriven })
+            let after = StudyStatistics.groups(plain, metric: { $0.lambdaAfterDriven })
+            md += table(before, title: "λ_max before training") + table(after, title: "λ_max after training")
+            var c: [String: [(Double, Double, Double)]] = [:]
+            for (label, groups) in [("before", before), ("after", after)] {
+                for (rule, g) in Dictionary(grouping: groups, by: \.rule) { c["\(rule), \(label)"] = g.map { ($0.gain, $0.mean, $0.sem) } }
+            }
+            try plot(figures, "c-\(task)", title: "\(task): λ_max before and after training", ylabel: "λ_max (per step)", lines: c, gnuplot: gnuplot)
+            // (d)
+            let flossedRules = Set(runs.filter { $0.floss != "none" }.map(\.rule))
+            if !flossedRules.isEmpty {
+                let d = StudyStatistics.groups(runs.filter { flossedRules.contains($0.rule) }, metric: metric)
+                md += table(d, title: "\(metricName) with and without flossing")
+                let paired = StudyStatistics.pairedFlossingEffect(runs, metric: metric)
+                md += "Paired effect of flossing on \(metricName) (flossed − unflossed, same seed):\n\n| rule | flossing | gain | mean difference ± s.e.m. | t | pairs |\n|---|---|---|---|---|---|\n"
+                for p in paired { md += "| \(p.rule) | \(p.floss) | \(JSONValue.format(p.gain)) | \(fmt(p.mean)) ± \(fmt(p.sem)) | \(fmt(p.t)) | \(p.differences.count) |\n" }
+                md += "\n"
+                try plot(figures, "d-\(task)", title: "\(task): effect of flossing", ylabel: metricName,
+                         lines: Dictionary(grouping: d) { "\($0.rule), \($0.floss)" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
+            }
+            // (e)
+            let e = StudyStatistics.groups(plain.filter { $0.rule != "bptt" }, metric: { $0.initialAlignment })
+            if !e.isEmpty {
+                md += table(e, title: "cosine of the initial W_rec gradient with BPTT's")
+                try plot(figures, "e-\(task)", title: "\(task): gradient alignment with BPTT at initialisation", ylabel: "cosine (W_rec)",
+                         lines: Dictionary(grouping: e, by: \.rule).mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
+            }
+            for fig in ["a-\(task)"] + curveFigures + ["c-\(task)", "d-\(task)", "e-\(task)"] where FileManager.default.fileExists(atPath: "\(figures)/\(fig).png") {
+                md += "![\(fig)](figures/\(fig).png)\n\n"
+            }
+        }
+        try AtomicFile.write(md, to: (dir as NSString).appendingPathComponent("report.md"))
+    }
+
+    static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "–" }
+
+    static func table(_ groups: [StudyStatistics.Group], title: String) -> String {
+        let gains = Array(Set(groups.map(\.gain))).sorted()
+        var s = "\(title):\n\n| rule | init | flossing | " + gains.map { "g = \(JSONValue.format($0))" }.joined(separator: " | ") + " |\n"
+        s += "|---|---|---|" + gains.map { _ in "---" }.joined(separator: "|") + "|\n"
+        for (key, g) in Dictionary(grouping: groups, by: { "\($0.rule)|\($0.initFamily)|\($0.floss)" }).sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|")
+            s += "| \(parts[0]) | \(parts[1]) | \(parts[2]) | " + gains.map { gain in
+                g.first { $0.gain == gain }.map { "\(fmt($0.mean)) ± \(fmt($0.sem)) (\($0.n))" } ?? ""
+            }.joined(separator: " | ") + " |\n"
+        }
+        return s + "\n"
+    }
+
+    /// Writes one data file per line (x, mean, s.e.m.) and renders them with error bars.
+    static func plot(_ dir: String, _ name: String, title: String, ylabel: String, xlabel: String = "initial gain g",
+                     lines: [String: [(Double, Double, Double)]], gnuplot: String) throws {
+        guard !lines.isEmpty else { return }
+        var plots: [String] = []
+        for (i, (label, points)) in lines.sorted(by: { $0.key < $1.key }).enumerated() {
+            let file = "\(dir)/\(name)-\(i).dat"
+            try AtomicFile.write(points.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1) \($0.2.isFinite ? $0.2 : 0)" }.joined(separator: "\n") + "\n", to: file)
+            plots.append("'\(file)' using 1:2:3 with yerrorlines title '\(label.replacingOccurrences(of: "'", with: ""))'")
+        }
+        var script = "set title '\(title)' noenhanced\nset xlabel '\(xlabel)'\nset ylabel '\(ylabel)' noenhanced\nset key outside right noenhanced\nset grid\n"
+        for (terminal, ext) in [("pngcairo size 1000,600", "png"), ("svg size 1000,600", "svg")] {
+            script += "set terminal \(terminal)\nset output '\(dir)/\(name).\(ext)'\nplot " + plots.joined(separator: ", ") + "\n"
+        }
+        let scriptPath = "\(dir)/\(name).gp"
+        try AtomicFile.write(script, to: scriptPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [gnuplot, scriptPath]
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { throw InputError("gnuplot: cannot run it (install gnuplot-nox)") }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw InputError("gnuplot: failed on \(scriptPath)") }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// A study as a grid (design §6 `sweep`): task × initial connectivity × gain × rule × flossing ×
+/// seed, from a JSON config:
+///
+///     {"tasks": ["perceptual-decision"], "inits": ["gaussian"], "gains": [0.5, 1, 2],
+///      "rules": ["bptt", "eprop", "modprop"], "seeds": [1, 2, 3],
+///      "flossing": {"none": null, "local": "mode=local,pre=100"}, "floss_rules": ["eprop"],
+///      "iterations": 200, "units": 64, "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}
+///
+/// Flossing variants apply to the rules in `floss_rules` (the others run "none"). ModProp runs on
+/// Dale networks with relu whatever `inits` says (its init is recorded as "dale").
+public struct SweepConfig: Equatable, Sendable {
+    public var tasks: [String]
+    public var inits: [String] = ["gaussian"]
+    public var gains: [Double]
+    public var rules: [String]
+    public var seeds: [UInt64]
+    /// Flossing variants by name; nil spec: no flossing. Order as given.
+    public var flossing: [(name: String, spec: String?)] = [("none", nil)]
+    public var flossRules: [String] = []
+    public var iterations = 200
+    public var units = 64
+    public var batchSize = 32
+    public var learningRate = 0.01
+    public var logEvery = 10
+    public var evalTrials = 256
+
+    public init(tasks: [String], gains: [Double], rules: [String], seeds: [UInt64]) {
+        (self.tasks, self.gains, self.rules, self.seeds) = (tasks, gains, rules, seeds)
+    }
+
+    public static func == (a: SweepConfig, b: SweepConfig) -> Bool { a.json == b.json }
+
+    public static func read(path: String) throws -> SweepConfig { try SweepConfig(json: JSONValue.read(path: path), source: path) }
+
+    public init(json: JSONValue, source: String) throws {
+        let f = try FieldReader(json, source: source)
+        func strings(_ key: String, required: Bool = true) throws -> [String]? {
+            guard let v = f.value(key), v != .null else { if required { throw f.fail(key, "missing") }; return nil }
+            guard case let .array(items) = v, !items.isEmpty else { throw f.fail(key, "expected a non-empty array of strings") }
+            return try items.enumerated().map { i, item in
+                guard case let .string(s) = item else { throw f.fail("\(key)[\(i)]", "expected a string, got \(item.kindName)") }
+                return s
+            }
+        }
+        func positive(_ key: String, default d: Int) throws -> Int {
+            guard let x = try f.number(key) else { return d }
+            guard x >= 1, x == x.rounded(), x <= 1e7 else { throw f.fail(key, "must be an integer ≥ 1, got \(x)") }
+            return Int(x)
+        }
+        tasks = try strings("tasks")!
+        for t in tasks { _ = try TaskRegistry.task(named: t) }
+        inits = try strings("inits", required: false) ?? ["gaussian"]
+        guard let g = try f.vector("gains"), !g.isEmpty else { throw f.fail("gains", "missing or empty") }
+        for x in g { _ = try Connectivity.named(inits[0], gain: x) }
+        gains = g
+        rules = try strings("rules")!
+        for r in rules where !RuleRegistry.names.contains(r) && !r.hasPrefix("tbptt:") {
+            throw f.fail("rules", "unknown rule '\(r)' (known: \(RuleRegistry.names.joined(separator: ", ")))")
+        }
+        guard let s = try f.vector("seeds"), !s.isEmpty else { throw f.fail("seeds", "missing or empty") }
+        guard s.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 <= Double(1 << 53) }) else { throw f.fail("seeds", "must be integers in 0…2⁵³") }
+        seeds = s.map { UInt64($0) }
+        if let v = f.value("flossing"), v != .null {
+            guard case let .object(pairs) = v, !pairs.isEmpty else { throw f.fail("flossing", "expected an object of name: spec (or null)") }
+            flossing = try pairs.map { name, spec in
+                switch spec {
+                case .null: return (name, nil)
+                case let .string(text):
+                    do { _ = try FlossingConfig(spec: text) } catch let e as InputError { throw f.fail("flossing.\(name)", e.message) }
+                    return (name, text)
+                default: throw f.fail("flossing.\(name)", "expected a specification string or null")
+                }
+            }
+        }
+        flossRules = try strings("floss_rules", required: false) ?? []
+        iterations = try positive("iterations", default: iterations)
+        units = try positive("units", default: units)
+        batchSize = try positive("batch_size", default: batchSize)
+        logEvery = try positive("log_every", default: logEvery)
+        evalTrials = try positive("eval_trials", default: evalTrials)
+        if let lr = try f.number("lr") { guard lr > 0 else { throw f.fail("lr", "must be > 0") }; learningRate = lr }
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("tasks", .array(tasks.map { .string($0) })), ("inits", .array(inits.map { .string($0) })), ("gains", JSONValue(gains)),
+            ("rules", .array(rules.map { .string($0) })), ("seeds", JSONValue(seeds.map(Double.init))),
+            ("flossing", .object(flossing.map { ($0.name, $0.spec.map { .string($0) } ?? .null) })),
+            ("floss_rules", .array(flossRules.map { .string($0) })), ("iterations", .number(Double(iterations))),
+            ("units", .number(Double(units))), ("batch_size", .number(Double(batchSize))), ("lr", .number(learningRate)),
+            ("log_every", .number(Double(logEvery))), ("eval_trials", .number(Double(evalTrials))),
+        ])
+    }
+
+    /// The runs, in the deterministic grid order (task, init, gain, rule, flossing, seed), without
+    /// duplicates (ModProp collapses the init dimension onto "dale").
+    public var runs: [RunSpec] {
+        var out: [RunSpec] = [], seen = Set<String>()
+        for task in tasks {
+            for initFamily in inits {
+                for gain in gains {
+                    for rule in rules {
+                        let variants = flossRules.contains(rule) ? flossing : [flossing.first { $0.spec == nil } ?? ("none", nil)]
+                        for variant in variants {
+                            for seed in seeds {
+                                var c = TrainingConfig(task: task, rule: rule, gain: gain, seed: seed, iterations: iterations)
+                                c.initFamily = rule == "modprop" ? "dale" : initFamily
+                                c.activation = rule == "modprop" ? .relu : .tanh
+                                c.units = units
+                                c.batchSize = batchSize
+                                c.optimizer.learningRate = learningRate
+                                c.logEvery = logEvery
+                                c.evalTrials = evalTrials
+                                c.floss = variant.spec.map { try! FlossingConfig(spec: $0) }
+                                c.flossName = variant.name
+                                let spec = RunSpec(config: c)
+                                if seen.insert(spec.name).inserted { out.append(spec) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// One run of a sweep: its training configuration and its directory name.
+public struct RunSpec: Sendable {
+    public let config: TrainingConfig
+    public var flossName: String { config.flossName }
+
+    /// e.g. "perceptual-decision_gaussian_g1.5_eprop_local_s3"
+    public var name: String {
+        let c = config
+        return "\(c.task)_\(c.initFamily)_g\(JSONValue.format(c.gain))_\(c.rule.replacingOccurrences(of: ":", with: "-"))_\(flossName)_s\(c.seed)"
+    }
+}
+
+/// Runs a sweep into a directory, one subdirectory per run. A run is complete exactly when its
+/// summary.json exists (written last, atomically); complete runs are skipped, so an interrupted
+/// sweep resumes without recomputing anything finished, and a partial run is redone from scratch.
+public enum SweepRunner {
+    /// Runs the runs of `config` whose index i satisfies i ≡ shard.index (mod shard.count).
+    /// `progress(done, total, name)` is called after each run.
+    public static func run(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int) = (0, 1),
+                           progress: ((Int, Int, String) -> Void)? = nil) throws {
+        let fm = FileManager.default
+        do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
+        try AtomicFile.write(config.json.serialized + "\n", to: (dir as NSString).appendingPathComponent("sweep.json"))
+        let mine = config.runs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+        for (done, spec) in mine.enumerated() {
+            let runDir = (dir as NSString).appendingPathComponent(spec.name)
+            if !fm.fileExists(atPath: (runDir as NSString).appendingPathComponent("summary.json")) {
+                try? fm.removeItem(atPath: runDir)   // a partial run from an interrupted sweep
+                try RunDirectory.write(try train(spec.config), config: spec.config, to: runDir)
+            }
+            progress?(done + 1, mine.count, spec.name)
+        }
+    }
+}

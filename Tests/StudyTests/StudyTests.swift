@@ -1,0 +1,131 @@
+import BioRNN
+import BioRNNTesting
+import Foundation
+import Testing
+
+func temporaryDirectory() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("biornn-study-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// A tiny grid that runs in about a second: 2 gains × (bptt + eprop with and without flossing) × 2 seeds.
+func tinySweep() throws -> SweepConfig {
+    try SweepConfig(json: JSONValue.parse(Data("""
+        {"tasks": ["delayed-xor"], "gains": [0.5, 2], "rules": ["bptt", "eprop"], "seeds": [1, 2],
+         "flossing": {"none": null, "local": "mode=local,pre=3,window=20,transient=10"}, "floss_rules": ["eprop"],
+         "iterations": 4, "units": 8, "batch_size": 4, "log_every": 2, "eval_trials": 16}
+        """.utf8), source: "tiny.json"), source: "tiny.json")
+}
+
+@Suite("Study: sweeps, collection, statistics")
+struct StudyTests {
+    @Test("the grid: order, names, flossing only for floss_rules, ModProp on Dale/relu, no duplicates")
+    func grid() throws {
+        let c = try tinySweep()
+        let names = c.runs.map(\.name)
+        #expect(names.count == 2 * (1 + 2) * 2)
+        #expect(names.first == "delayed-xor_gaussian_g0.5_bptt_none_s1")
+        #expect(names.contains("delayed-xor_gaussian_g2_eprop_local_s2") && !names.contains { $0.contains("bptt_local") })
+        #expect(Set(names).count == names.count)
+        var m = c
+        m.rules = ["modprop"]
+        m.inits = ["gaussian", "orthogonal"]
+        #expect(m.runs.allSatisfy { $0.config.initFamily == "dale" && $0.config.activation == .relu })
+        #expect(m.runs.count == 2 * 2)   // inits collapse onto dale
+    }
+
+    @Test("sweep configuration errors name the file and field", arguments: [
+        (#"{"gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks: missing"),
+        (#"{"tasks": ["nope"], "gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "task: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["magic"], "seeds": [1]}"#, "c.json: rules: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1.5]}"#, "c.json: seeds: must be integers in 0…2⁵³"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "flossing": {"x": "mode=slow"}}"#, "c.json: flossing.x: floss: mode must be full, local or local-explicit, got 'slow'"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "iterations": 0}"#, "c.json: iterations: must be an integer ≥ 1, got 0.0"),
+    ])
+    func configErrors(text: String, message: String) {
+        #expect(throws: InputError(message)) { try SweepConfig(json: JSONValue.parse(Data(text.utf8), source: "c.json"), source: "c.json") }
+    }
+
+    @Test("the same config and seeds give the same results.csv; a finished sweep reruns nothing; a partial run is redone")
+    func determinismAndResume() throws {
+        let (a, b) = (try temporaryDirectory(), try temporaryDirectory())
+        let config = try tinySweep()
+        try SweepRunner.run(config, into: a)
+        try SweepRunner.run(config, into: b)
+        try Collector.collect(a)
+        try Collector.collect(b)
+        let ra = try String(contentsOfFile: "\(a)/results.csv", encoding: .utf8)
+        #expect(ra == (try String(contentsOfFile: "\(b)/results.csv", encoding: .utf8)))
+        #expect(ra.split(separator: "\n").count == 1 + config.runs.count)
+        // Rerunning skips finished runs: their files are not touched.
+        let summary = "\(a)/\(config.runs[0].name)/summary.json"
+        let stamp = try FileManager.default.attributesOfItem(atPath: summary)[.modificationDate] as! Date
+        // A crashed run: files but no summary. It must be redone, and collect must not read it before.
+        let victim = "\(a)/\(config.runs[3].name)"
+        try FileManager.default.removeItem(atPath: "\(victim)/summary.json")
+        try "garbage".write(toFile: "\(victim)/metrics.csv", atomically: true, encoding: .utf8)
+        #expect(try Collector.read(a).count == config.runs.count - 1)
+        try SweepRunner.run(config, into: a)
+        #expect(try FileManager.default.attributesOfItem(atPath: summary)[.modificationDate] as! Date == stamp)
+        try Collector.collect(a)
+        #expect(try String(contentsOfFile: "\(a)/results.csv", encoding: .utf8) == ra)
+    }
+
+    @Test("sharding: the shards are disjoint and together are the grid, for several n")
+    func sharding() throws {
+        let config = try tinySweep()
+        for n in [1, 2, 3, 5, 13] {
+            var seen: [String] = []
+            for i in 0..<n {
+                let dir = try temporaryDirectory()
+                var c = config
+                c.iterations = 1
+                try SweepRunner.run(c, into: dir, shard: (i, n))
+                seen += try Collector.read(dir).map(\.run)
+            }
+            #expect(seen.sorted() == config.runs.map(\.name).sorted(), "n = \(n)")
+        }
+    }
+
+    @Test("statistics: group means, s.e.m. and the paired flossing comparison equal hand-computed values")
+    func statistics() throws {
+        func record(_ rule: String, _ floss: String, _ gain: Double, _ seed: Int, accuracy: Double) -> RunRecord {
+            RunRecord(run: "\(rule)_\(floss)_\(gain)_\(seed)", task: "t", initFamily: "gaussian", rule: rule, floss: floss, gain: gain, seed: seed,
+                      status: "completed", finalLoss: 1 - accuracy, finalAccuracy: accuracy, iterationsToCriterion: nil, learningCurveArea: nil,
+                      lambdaBeforeDriven: nil, lambdaBeforeAutonomous: nil, lambdaPreflossedDriven: nil, lambdaAfterDriven: nil,
+                      lambdaAfterAutonomous: nil, initialAlignment: nil, curve: [])
+        }
+        let records = [
+            record("eprop", "none", 1, 1, accuracy: 0.6), record("eprop", "none", 1, 2, accuracy: 0.7), record("eprop", "none", 1, 3, accuracy: 0.8),
+            record("eprop", "local", 1, 1, accuracy: 0.7), record("eprop", "local", 1, 2, accuracy: 0.75), record("eprop", "local", 1, 3, accuracy: 0.95),
+            record("bptt", "none", 1, 1, accuracy: 0.9),
+        ]
+        let groups = StudyStatistics.groups(records, metric: { $0.finalAccuracy })
+        let none = try #require(groups.first { $0.rule == "eprop" && $0.floss == "none" })
+        // mean 0.7; s.d. 0.1; s.e.m. 0.1/√3
+        #expect(abs(none.mean - 0.7) <= 1e-15 && abs(none.sem - 0.1 / 3.0.squareRoot()) <= 1e-15 && none.n == 3)
+        #expect(groups.first { $0.rule == "bptt" }?.sem.isNaN == true)   // one seed: no s.e.m.
+        let paired = try #require(StudyStatistics.pairedFlossingEffect(records, metric: { $0.finalAccuracy }).first)
+        // differences 0.1, 0.05, 0.15: mean 0.1, s.d. 0.05, s.e.m. 0.05/√3, t = 2√3
+        #expect(paired.floss == "local" && paired.differences.count == 3)
+        #expect(abs(paired.mean - 0.1) <= 1e-15)
+        #expect(abs(paired.sem - 0.05 / 3.0.squareRoot()) <= 1e-15)
+        #expect(abs(paired.t - 2 * 3.0.squareRoot()) <= 1e-12)
+    }
+
+    @Test("report: report.md and non-empty PNG and SVG figures from a small sweep")
+    func report() throws {
+        let dir = try temporaryDirectory()
+        try SweepRunner.run(try tinySweep(), into: dir)
+        try Report.write(dir)
+        let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
+        #expect(md.contains("## delayed-xor") && md.contains("Paired effect of flossing") && md.contains("![a-delayed-xor](figures/a-delayed-xor.png)"))
+        for fig in ["a-delayed-xor", "b-delayed-xor-eprop", "c-delayed-xor", "d-delayed-xor", "e-delayed-xor"] {
+            for ext in ["png", "svg"] {
+                let size = (try FileManager.default.attributesOfItem(atPath: "\(dir)/figures/\(fig).\(ext)")[.size] as? Int) ?? 0
+                #expect(size > 1000, "\(fig).\(ext)")
+            }
+        }
+    }
+}
