@@ -38,6 +38,8 @@ struct TrainingTests {
         options.initialConditionSeed = 3
         options.orthonormalSeed = 3
         #expect(r.lambdaBefore.autonomous == (try Lyapunov.maximalExponent(of: RNNMap(r.initialModel), options: options)).exponents[0])
+        // The first three exponents, driven, before and after; descending.
+        #expect(r.spectrumBefore.count == 3 && r.spectrumAfter.count == 3 && r.spectrumAfter == r.spectrumAfter.sorted(by: >))
     }
 
     struct Golden: Decodable { let relative_tolerance: Double; let losses: [Double] }

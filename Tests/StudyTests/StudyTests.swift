@@ -58,6 +58,7 @@ struct StudyTests {
         let ra = try String(contentsOfFile: "\(a)/results.csv", encoding: .utf8)
         #expect(ra == (try String(contentsOfFile: "\(b)/results.csv", encoding: .utf8)))
         #expect(ra.split(separator: "\n").count == 1 + config.runs.count)
+        #expect(try Collector.read(a).allSatisfy { $0.exponentsBefore.count == 3 && $0.exponentsAfter.count == 3 })
         // Rerunning skips finished runs: their files are not touched.
         let summary = "\(a)/\(config.runs[0].name)/summary.json"
         let stamp = try FileManager.default.attributesOfItem(atPath: summary)[.modificationDate] as! Date

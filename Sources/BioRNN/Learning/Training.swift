@@ -91,12 +91,25 @@ public struct TrainingResult: Sendable {
     /// Cosine of the rule's W_rec gradient with BPTT's on the initial network and the first
     /// training batch (nil for BPTT itself).
     public var initialAlignment: Double?
+    /// The first few exponents (k = min(3, N), QR method, driven by the first held-out trial)
+    /// of the initial and the final network.
+    public var spectrumBefore: [Double] = []
+    public var spectrumAfter: [Double] = []
 }
 
 /// λ_max (per step) of a network driven by the first held-out trial (repeated) and with zero input.
 public struct LambdaMax: Sendable, Equatable {
     public var driven: Double
     public var autonomous: Double
+}
+
+/// The first min(3, N) exponents, driven by the first held-out trial: QR method, 200 transient
+/// and 1000 measured steps, seeds from the run's seed.
+func measureLeadingExponents(_ model: RNN, drivenBy batch: Batch, seed: UInt64) -> [Double] {
+    var options = LyapunovOptions(transient: 200, steps: 1000)
+    options.initialConditionSeed = seed
+    options.orthonormalSeed = seed
+    return try! Lyapunov.spectrum(of: RNNMap(model, drivenBy: batch), k: min(3, model.units), options: options).exponents
 }
 
 /// The λ_max measurement of a training run: one tangent vector, 200 transient and 1000 measured
@@ -215,8 +228,11 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     }
     let before = measureLambdaMax(initialModel, drivenBy: heldout, seed: config.seed)
     let after = model.parameters.isFinite ? measureLambdaMax(model, drivenBy: heldout, seed: config.seed) : LambdaMax(driven: .nan, autonomous: .nan)
+    let spectrumBefore = measureLeadingExponents(initialModel, drivenBy: heldout, seed: config.seed)
+    let spectrumAfter = model.parameters.isFinite ? measureLeadingExponents(model, drivenBy: heldout, seed: config.seed) : []
     return TrainingResult(initialModel: initialModel, model: model, metrics: metrics, trainLosses: trainLosses,
                           status: status, reason: reason, iterationsToCriterion: toCriterion, learningCurveArea: area,
                           lambdaBefore: before, lambdaAfter: after, lambdaAfterPreflossing: afterPreflossing,
-                          flossingSteps: flosser?.steps ?? 0, initialAlignment: alignment)
+                          flossingSteps: flosser?.steps ?? 0, initialAlignment: alignment,
+                          spectrumBefore: spectrumBefore, spectrumAfter: spectrumAfter)
 }

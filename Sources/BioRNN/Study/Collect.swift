@@ -13,6 +13,9 @@ public struct RunRecord: Sendable, Equatable {
     public var lambdaPreflossedDriven: Double?
     public var lambdaAfterDriven: Double?, lambdaAfterAutonomous: Double?
     public var initialAlignment: Double?
+    /// The first few exponents (driven) before and after training.
+    public var exponentsBefore: [Double] = []
+    public var exponentsAfter: [Double] = []
     /// (iteration, held-out loss, accuracy, λ_max) from metrics.csv.
     public var curve: [(iteration: Int, loss: Double, accuracy: Double?, lambda: Double?)]
 
@@ -20,24 +23,28 @@ public struct RunRecord: Sendable, Equatable {
                 finalLoss: Double?, finalAccuracy: Double?, iterationsToCriterion: Double?, learningCurveArea: Double?,
                 lambdaBeforeDriven: Double?, lambdaBeforeAutonomous: Double?, lambdaPreflossedDriven: Double?,
                 lambdaAfterDriven: Double?, lambdaAfterAutonomous: Double?, initialAlignment: Double?,
-                curve: [(iteration: Int, loss: Double, accuracy: Double?, lambda: Double?)]) {
+                curve: [(iteration: Int, loss: Double, accuracy: Double?, lambda: Double?)],
+                exponentsBefore: [Double] = [], exponentsAfter: [Double] = []) {
         (self.run, self.task, self.initFamily, self.rule, self.floss, self.gain, self.seed, self.status) = (run, task, initFamily, rule, floss, gain, seed, status)
         (self.finalLoss, self.finalAccuracy, self.iterationsToCriterion, self.learningCurveArea) = (finalLoss, finalAccuracy, iterationsToCriterion, learningCurveArea)
         (self.lambdaBeforeDriven, self.lambdaBeforeAutonomous, self.lambdaPreflossedDriven) = (lambdaBeforeDriven, lambdaBeforeAutonomous, lambdaPreflossedDriven)
         (self.lambdaAfterDriven, self.lambdaAfterAutonomous, self.initialAlignment, self.curve) = (lambdaAfterDriven, lambdaAfterAutonomous, initialAlignment, curve)
+        (self.exponentsBefore, self.exponentsAfter) = (exponentsBefore, exponentsAfter)
     }
 
     public static func == (a: RunRecord, b: RunRecord) -> Bool { a.csvRow == b.csvRow }
 
     static let columns = ["run", "task", "init", "gain", "rule", "floss", "seed", "status", "final_loss", "final_accuracy",
                           "iterations_to_criterion", "learning_curve_area", "lambda_before_driven", "lambda_before_autonomous",
-                          "lambda_preflossed_driven", "lambda_after_driven", "lambda_after_autonomous", "initial_alignment_w_rec"]
+                          "lambda_preflossed_driven", "lambda_after_driven", "lambda_after_autonomous", "initial_alignment_w_rec",
+                          "exponents_before", "exponents_after"]
 
     var csvRow: String {
         func c(_ x: Double?) -> String { x.map { JSONValue.format($0) } ?? "" }
         return [run, task, initFamily, JSONValue.format(gain), rule, floss, String(seed), status, c(finalLoss), c(finalAccuracy),
                 c(iterationsToCriterion), c(learningCurveArea), c(lambdaBeforeDriven), c(lambdaBeforeAutonomous),
-                c(lambdaPreflossedDriven), c(lambdaAfterDriven), c(lambdaAfterAutonomous), c(initialAlignment)].joined(separator: ",")
+                c(lambdaPreflossedDriven), c(lambdaAfterDriven), c(lambdaAfterAutonomous), c(initialAlignment),
+                exponentsBefore.map(JSONValue.format).joined(separator: ";"), exponentsAfter.map(JSONValue.format).joined(separator: ";")].joined(separator: ",")
     }
 }
 
@@ -57,6 +64,7 @@ public enum Collector {
             let summary = try JSONValue.read(path: summaryPath)
             func num(_ v: JSONValue?) -> Double? { if case let .number(x)? = v { return x }; return nil }
             func str(_ v: JSONValue?) -> String { if case let .string(s)? = v { return s }; return "" }
+            func numbers(_ v: JSONValue?) -> [Double] { if case let .array(items)? = v { return items.compactMap(num) }; return [] }
             let metrics = try String(contentsOfFile: (runDir as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)
             let curve = metrics.split(separator: "\n").dropFirst().compactMap { line -> (Int, Double, Double?, Double?)? in
                 let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -71,7 +79,8 @@ public enum Collector {
                 lambdaBeforeDriven: num(summary["lambda_max_before"]?["driven"]), lambdaBeforeAutonomous: num(summary["lambda_max_before"]?["autonomous"]),
                 lambdaPreflossedDriven: num(summary["lambda_max_after_preflossing"]?["driven"]),
                 lambdaAfterDriven: num(summary["lambda_max_after"]?["driven"]), lambdaAfterAutonomous: num(summary["lambda_max_after"]?["autonomous"]),
-                initialAlignment: num(summary["initial_alignment_w_rec"]), curve: curve))
+                initialAlignment: num(summary["initial_alignment_w_rec"]), curve: curve,
+                exponentsBefore: numbers(summary["exponents_before"]), exponentsAfter: numbers(summary["exponents_after"])))
         }
         return records
     }

@@ -65,6 +65,7 @@ public enum RunDirectory {
             ("lambda_max_after", .object([("driven", num(r.lambdaAfter.driven)), ("autonomous", num(r.lambdaAfter.autonomous))])),
             ("flossing_steps", .number(Double(r.flossingSteps))),
             ("initial_alignment_w_rec", num(r.initialAlignment)),
+            ("exponents_before", .array(r.spectrumBefore.map(num))), ("exponents_after", .array(r.spectrumAfter.map(num))),
             ("lambda_max_units", .string("per-step; driven: by the first held-out trial, repeated; autonomous: zero input")),
         ])
     }
