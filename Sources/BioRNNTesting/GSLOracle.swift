@@ -200,7 +200,7 @@ public final class GSLODEIntegrator {
     public let dimension: Int
     private let box: Box
     private var system: gsl_odeiv2_system
-    fileprivate let driver: OpaquePointer
+    private let driver: OpaquePointer
 
     public init(dimension: Int, initialStep: Double = 1e-3, epsAbs: Double = 1e-12, epsRel: Double = 1e-12,
                 rightHandSide: @escaping RightHandSide) {
@@ -227,7 +227,3 @@ public final class GSLODEIntegrator {
     }
 }
 
-extension GSLODEIntegrator {
-    /// Restart the adaptive step size (between unrelated integrations).
-    public func reset() throws { try check(gsl_odeiv2_driver_reset(UnsafeMutablePointer(driver)), "gsl_odeiv2_driver_reset") }
-}

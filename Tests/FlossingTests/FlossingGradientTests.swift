@@ -141,7 +141,7 @@ struct LocalFlossingGradientTests {
             let full = window.gradient(mode: .full, target: 0).wRec.storage
             let local = window.gradient(mode: .local, target: 0)
             let explicit = window.gradient(mode: .localExplicit, target: 0)
-            lines.append("g = \(g), α = \(alpha): cos(local, full) = \(GradientAlignment.cosine(local.wRec.storage, full)), cos(local-explicit, full) = \(GradientAlignment.cosine(explicit.wRec.storage, full))")
+            lines.append("g = \(g), α = \(alpha): cos(local, full) = \(cosineSimilarity(local.wRec.storage, full)), cos(local-explicit, full) = \(cosineSimilarity(explicit.wRec.storage, full))")
             #expect(explicit.bRec.allSatisfy { $0 == 0 } && explicit.wIn.storage.allSatisfy { $0 == 0 })
         }
         print(lines.joined(separator: "\n"))

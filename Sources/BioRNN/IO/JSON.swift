@@ -130,7 +130,6 @@ public indirect enum JSONValue: Equatable, Sendable {
 }
 
 extension JSONValue {
-    public init(_ x: Double) { self = .number(x) }
     public init(_ v: [Double]) { self = .array(v.map { .number($0) }) }
     public init(_ m: Matrix) { self = .array(m.rowArrays.map { JSONValue($0) }) }
 }

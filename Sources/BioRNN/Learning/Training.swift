@@ -103,24 +103,30 @@ public struct LambdaMax: Sendable, Equatable {
     public var autonomous: Double
 }
 
-/// The first min(3, N) exponents, driven by the first held-out trial: QR method, 200 transient
-/// and 1000 measured steps, seeds from the run's seed.
-func measureLeadingExponents(_ model: RNN, drivenBy batch: Batch, seed: UInt64) -> [Double] {
+/// The options of a run's Lyapunov measurements: 200 transient and 1000 measured steps, seeds
+/// from the run's seed.
+func runMeasurementOptions(seed: UInt64) -> LyapunovOptions {
     var options = LyapunovOptions(transient: 200, steps: 1000)
     options.initialConditionSeed = seed
     options.orthonormalSeed = seed
-    return try! Lyapunov.spectrum(of: RNNMap(model, drivenBy: batch), k: min(3, model.units), options: options).exponents
+    return options
 }
 
-/// The λ_max measurement of a training run: one tangent vector, 200 transient and 1000 measured
-/// steps (s.e. ≈ 0.005 for chaotic N = 64 networks), seeds from the run's seed.
-func measureLambdaMax(_ model: RNN, drivenBy batch: Batch, seed: UInt64) -> LambdaMax {
-    var options = LyapunovOptions(transient: 200, steps: 1000)
-    options.initialConditionSeed = seed
-    options.orthonormalSeed = seed
-    let driven = try! Lyapunov.maximalExponent(of: RNNMap(model, drivenBy: batch), options: options).exponents[0]
-    let autonomous = try! Lyapunov.maximalExponent(of: RNNMap(model), options: options).exponents[0]
-    return LambdaMax(driven: driven, autonomous: autonomous)
+/// The first min(3, N) exponents, driven by the first held-out trial (QR method).
+func measureLeadingExponents(_ model: RNN, drivenBy batch: Batch, seed: UInt64) -> [Double] {
+    try! Lyapunov.spectrum(of: RNNMap(model, drivenBy: batch), k: min(3, model.units), options: runMeasurementOptions(seed: seed)).exponents
+}
+
+/// λ_max from one tangent vector (s.e. ≈ 0.005 for chaotic N = 64 networks), driven by the first
+/// trial of `batch`, or autonomous when `batch` is nil.
+func measureLambdaMax(_ model: RNN, drivenBy batch: Batch?, seed: UInt64) -> Double {
+    let map = batch.map { RNNMap(model, drivenBy: $0) } ?? RNNMap(model)
+    return try! Lyapunov.maximalExponent(of: map, options: runMeasurementOptions(seed: seed)).exponents[0]
+}
+
+/// λ_max driven by the first held-out trial and autonomous.
+func measureLambdaMax(_ model: RNN, heldout: Batch, seed: UInt64) -> LambdaMax {
+    LambdaMax(driven: measureLambdaMax(model, drivenBy: heldout, seed: seed), autonomous: measureLambdaMax(model, drivenBy: nil, seed: seed))
 }
 
 /// Trains a network from its initial connectivity with one learning rule (design §6 `train`).
@@ -157,6 +163,7 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     var trainLosses: [Double] = []
     var status = RunStatus.completed
     var reason: String?
+    let before = measureLambdaMax(initialModel, heldout: heldout, seed: config.seed)
     var flosser = config.floss.map { Flosser($0, seed: config.seed) }
     var flossData = RandomStream(seed: config.seed, name: "floss-data")
     var flossTrials: [Int: Matrix] = [:]
@@ -183,7 +190,7 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
     var afterPreflossing: LambdaMax?
     var alignment: Double?
     if let f = config.floss, f.preSteps > 0 {
-        if floss(f.preSteps) { afterPreflossing = measureLambdaMax(model, drivenBy: heldout, seed: config.seed) }
+        if floss(f.preSteps) { afterPreflossing = measureLambdaMax(model, heldout: heldout, seed: config.seed) }
     }
     for iteration in 0...config.iterations where status == .completed {
         if let f = config.floss, f.every > 0, iteration > 0, iteration < config.iterations, iteration % f.every == 0 {
@@ -192,7 +199,9 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
         let logNow = iteration % config.logEvery == 0 || iteration == config.iterations
         if logNow {
             let e = evaluate(model)
-            let lambda = model.parameters.isFinite ? measureLambdaMax(model, drivenBy: heldout, seed: config.seed).driven : nil
+            // Row 0 without pre-flossing is the initial network, whose λ_max is already measured.
+            let lambda = iteration == 0 && (config.floss?.preSteps ?? 0) == 0 ? before.driven
+                : model.parameters.isFinite ? measureLambdaMax(model, drivenBy: heldout, seed: config.seed) : nil
             metrics.append(MetricsRow(iteration: iteration, loss: e.loss, trainLoss: nil, accuracy: e.accuracy, lambdaMax: lambda))
             if !e.loss.isFinite { status = .diverged; reason = "held-out loss is not finite at iteration \(iteration)"; break }
         }
@@ -226,8 +235,13 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
             area = metrics.map { min($0.loss / initial, 1) }.reduce(0, +) / Double(metrics.count)
         }
     }
-    let before = measureLambdaMax(initialModel, drivenBy: heldout, seed: config.seed)
-    let after = model.parameters.isFinite ? measureLambdaMax(model, drivenBy: heldout, seed: config.seed) : LambdaMax(driven: .nan, autonomous: .nan)
+    // The last logged row of a completed run is the final network: reuse its driven λ_max.
+    var after = LambdaMax(driven: .nan, autonomous: .nan)
+    if model.parameters.isFinite {
+        let finalRow = status == .completed ? metrics.last.flatMap { $0.iteration == config.iterations ? $0.lambdaMax : nil } : nil
+        after = LambdaMax(driven: finalRow ?? measureLambdaMax(model, drivenBy: heldout, seed: config.seed),
+                          autonomous: measureLambdaMax(model, drivenBy: nil, seed: config.seed))
+    }
     let spectrumBefore = measureLeadingExponents(initialModel, drivenBy: heldout, seed: config.seed)
     let spectrumAfter = model.parameters.isFinite ? measureLeadingExponents(model, drivenBy: heldout, seed: config.seed) : []
     return TrainingResult(initialModel: initialModel, model: model, metrics: metrics, trainLosses: trainLosses,

@@ -58,8 +58,6 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
 
     public func row(_ i: Int) -> [Double] { Array(storage[(i * cols)..<((i + 1) * cols)]) }
 
-    public func column(_ j: Int) -> [Double] { (0..<rows).map { self[$0, j] } }
-
     public var diagonal: [Double] { (0..<min(rows, cols)).map { self[$0, $0] } }
 
     public var transposed: Matrix {

@@ -90,9 +90,6 @@ public struct RandomStream: RandomNumberGenerator, Sendable, Hashable {
         return (-2 * Foundation.log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
-    /// Normal with mean μ and standard deviation σ.
-    public mutating func normal(mean: Double, sd: Double) -> Double { mean + sd * normal() }
-
     /// Uniform integer in 0..<n, unbiased (Lemire's multiply-and-reject).
     public mutating func index(below n: Int) -> Int {
         precondition(n > 0, "index(below:) needs n > 0")

@@ -40,14 +40,12 @@ public enum GradientAlignment {
                 let batch = task.sample(trials: trials, using: &rng)
                 let exact = BPTT().gradient(of: model, on: batch).gradients
                 let estimate = rule.gradient(of: model, on: batch).gradients
-                wRec.append(cosine(estimate.wRec.storage, exact.wRec.storage))
-                wIn.append(cosine(estimate.wIn.storage, exact.wIn.storage))
+                wRec.append(cosineSimilarity(estimate.wRec.storage, exact.wRec.storage))
+                wIn.append(cosineSimilarity(estimate.wIn.storage, exact.wIn.storage))
             }
             rows.append(AlignmentRow(rule: name, network: "\(family), \(activation.rawValue)", wRec: wRec, wIn: wIn))
         }
         return rows
     }
 
-    /// cos(a, b); 0 when either vanishes.
-    public static func cosine(_ a: [Double], _ b: [Double]) -> Double { cosineSimilarity(a, b) }
 }
