@@ -18,6 +18,11 @@
 /// x̄ for r̄, b_rec the bias trace, h0 the trace (1 − α)^t. With `modulation` off, m ≡ 0 and this
 /// is e-prop exactly. Cell types: Dale's E and I units, each split into `typesPerSign`
 /// contiguous groups (2·typesPerSign types in all).
+///
+/// Since m_0 = 0 and both the drive w̄_{γ,c(p)} and the coupling see p only through c(p), every
+/// trace is shared by all postsynaptic units of a type: m^γ_pq,t = M^γ_{c(p)q,t}. The
+/// implementation keeps M (C×C per presynaptic quantity, C types) instead of m (C per synapse):
+/// O(C³(N + I)) per step and trial instead of O(C²N²).
 public struct ModProp: LearningRule {
     public let mu: Double
     public let modulation: Bool
@@ -59,12 +64,13 @@ public struct ModProp: LearningRule {
         return LossAndGradient(loss: loss, gradients: grad)
     }
 
-    /// Σ_t Σ_γ S_γ,t·m^γ_t for every synapse, trial by trial.
+    /// Σ_t Σ_γ S_γ,t·m^γ_t for every synapse, trial by trial, through the type-shared traces M.
     func addModulatoryTerm(_ grad: inout Parameters, _ model: RNN, _ batch: Batch, _ tr: Trajectory, _ signal: [Double]) {
         let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
         let alpha = model.alpha, phi = model.activation, w = model.parameters.wRec
         let C = (cellType.max() ?? 0) + 1
         precondition(cellType.count == N, "ModProp cell types are for \(cellType.count) units, the model has \(N)")
+        guard T > 0 else { return }
         // Type sizes n_β and block averages w̄_γβ.
         var count = [Double](repeating: 0, count: C)
         for p in 0..<N { count[cellType[p]] += 1 }
@@ -72,52 +78,54 @@ public struct ModProp: LearningRule {
         for j in 0..<N { for k in 0..<N { wBar[cellType[j], cellType[k]] += w[j, k] } }
         for γ in 0..<C { for β in 0..<C where count[γ] > 0 && count[β] > 0 { wBar[γ, β] /= count[γ] * count[β] } }
         let gain = alpha * mu
+        // The presynaptic quantities side by side, P of them: r̄ (N), x̄ (I), b̄, h̄.
+        let P = N + I + 2
+        let (biasColumn, h0Column) = (N + I, N + I + 1)
+        // Σ_t Σ_γ S_γ,t·M^γ_{δq,t}, row δ: the modulatory gradient of every synapse onto a type-δ unit.
+        var total = [Double](repeating: 0, count: C * P)
+        var m = [Double](repeating: 0, count: C * C * P), next = m   // M^γ_{δq} at index (γ·C + δ)·P + q
+        var pre = [Double](repeating: 0, count: P)
+        var s = [Double](repeating: 0, count: C)
         for b in 0..<B {
-            // Per type γ: traces for W_rec (N×N), W_in (N×I), b_rec (N), h0 (N); and e-prop's leak traces.
-            var mRec = [Matrix](repeating: Matrix(rows: N, cols: N), count: C)
-            var mIn = [Matrix](repeating: Matrix(rows: N, cols: I), count: C)
-            var mBias = [[Double]](repeating: Array(repeating: 0, count: N), count: C)
-            var mH0 = [[Double]](repeating: Array(repeating: 0, count: N), count: C)
-            var rBar = [Double](repeating: 0, count: N), xBar = [Double](repeating: 0, count: I)
-            var bBar = 0.0, hBar = 1.0
+            for i in m.indices { m[i] = 0 }
+            for q in 0..<P { pre[q] = 0 }
+            pre[h0Column] = 1                                          // h̄_0 = 1, every other trace 0
             for t in 1...T {
-                // m^γ_t from m_{t−1} and the leak traces at t−1 (before they advance).
-                var nextRec = mRec, nextIn = mIn, nextBias = mBias, nextH0 = mH0
+                // M^γ_{δq,t} = (1 − α)M^γ_{δq,t−1} + αμ(w̄_γδ·pre_q,t−1 + Σ_β w̄_γβ·n_β·M^β_{δq,t−1})
                 for γ in 0..<C {
-                    let u = (0..<N).map { wBar[γ, cellType[$0]] }   // w̄_{γ,c(p)}
-                    for p in 0..<N {
-                        for q in 0..<N {
-                            var coupled = 0.0
-                            for β in 0..<C { coupled += wBar[γ, β] * count[β] * mRec[β][p, q] }
-                            nextRec[γ][p, q] = (1 - alpha) * mRec[γ][p, q] + gain * (u[p] * rBar[q] + coupled)
+                    for δ in 0..<C {
+                        let drive = gain * wBar[γ, δ], out = (γ * C + δ) * P
+                        for q in 0..<P { next[out + q] = (1 - alpha) * m[out + q] + drive * pre[q] }
+                        for β in 0..<C {
+                            let coupling = gain * wBar[γ, β] * count[β], from = (β * C + δ) * P
+                            for q in 0..<P { next[out + q] += coupling * m[from + q] }
                         }
-                        for q in 0..<I {
-                            var coupled = 0.0
-                            for β in 0..<C { coupled += wBar[γ, β] * count[β] * mIn[β][p, q] }
-                            nextIn[γ][p, q] = (1 - alpha) * mIn[γ][p, q] + gain * (u[p] * xBar[q] + coupled)
-                        }
-                        var coupledBias = 0.0, coupledH0 = 0.0
-                        for β in 0..<C { coupledBias += wBar[γ, β] * count[β] * mBias[β][p]; coupledH0 += wBar[γ, β] * count[β] * mH0[β][p] }
-                        nextBias[γ][p] = (1 - alpha) * mBias[γ][p] + gain * (u[p] * bBar + coupledBias)
-                        nextH0[γ][p] = (1 - alpha) * mH0[γ][p] + gain * (u[p] * hBar + coupledH0)
                     }
                 }
-                (mRec, mIn, mBias, mH0) = (nextRec, nextIn, nextBias, nextH0)
+                swap(&m, &next)
                 // Advance the leak traces to t (e-prop's r̄_t, x̄_t, b̄_t, h̄_t).
                 let row = (t - 1) * B + b
-                for q in 0..<N { rBar[q] = (1 - alpha) * rBar[q] + alpha * tr.r[row * N + q] }
-                for q in 0..<I { xBar[q] = (1 - alpha) * xBar[q] + alpha * batch.inputs[row * I + q] }
-                bBar = (1 - alpha) * bBar + alpha
-                hBar *= 1 - alpha
+                for q in 0..<N { pre[q] = (1 - alpha) * pre[q] + alpha * tr.r[row * N + q] }
+                for q in 0..<I { pre[N + q] = (1 - alpha) * pre[N + q] + alpha * batch.inputs[row * I + q] }
+                pre[biasColumn] = (1 - alpha) * pre[biasColumn] + alpha
+                pre[h0Column] *= 1 - alpha
                 // The modulators S_γ,t = Σ_{j∈γ} l_j,t and their effect on every synapse.
-                var s = [Double](repeating: 0, count: C)
+                for γ in 0..<C { s[γ] = 0 }
                 for j in 0..<N { s[cellType[j]] += signal[row * N + j] * phi.derivative(tr.a[(t * B + b) * N + j]) }
                 for γ in 0..<C where s[γ] != 0 {
-                    for idx in 0..<(N * N) { grad.wRec.storage[idx] += s[γ] * mRec[γ].storage[idx] }
-                    for idx in 0..<(N * I) { grad.wIn.storage[idx] += s[γ] * mIn[γ].storage[idx] }
-                    for p in 0..<N { grad.bRec[p] += s[γ] * mBias[γ][p]; grad.h0[p] += s[γ] * mH0[γ][p] }
+                    for δ in 0..<C {
+                        let from = (γ * C + δ) * P
+                        for q in 0..<P { total[δ * P + q] += s[γ] * m[from + q] }
+                    }
                 }
             }
+        }
+        for p in 0..<N {
+            let from = cellType[p] * P
+            for q in 0..<N { grad.wRec[p, q] += total[from + q] }
+            for q in 0..<I { grad.wIn[p, q] += total[from + N + q] }
+            grad.bRec[p] += total[from + biasColumn]
+            grad.h0[p] += total[from + h0Column]
         }
     }
 }

@@ -3,21 +3,26 @@ import Foundation
 /// Delayed XOR on a random bit stream (the task family of Engelken's gradient-flossing study):
 /// the input is a stream of random bits s_t ∈ {−1, +1}; at every step t ≥ 2d the network must
 /// report bit_{t−d} XOR bit_{t−2d} (class 1 when the two bits differ). Long delays d demand
-/// long memory, which is where initial connectivity and flossing matter. Default d = 4, T = 40.
+/// long memory, which is where initial connectivity and flossing matter. Default d = 3, T = 40,
+/// one bit per membrane time constant (dt = 100 ms, so α = 1 at the default τ = 100 ms: the
+/// discrete-time network of Engelken's study). Calibration, N = 64, 300 iterations, seed 1:
+/// BPTT learns it from g = 1 (accuracy 1.0) but not from g = 3; e-prop reaches 0.80, 0.94 and
+/// 0.68 from g = 1, 1.5 and 2 and stays at chance from g = 0.5 and 3 — so the initial gain
+/// matters. With d = 4, e-prop stayed at chance everywhere; with α = 0.1 (dt = 10 ms), so did BPTT.
 public struct DelayedXOR: Task {
     public let name = "delayed-xor"
     public let summary = "Report the XOR of the input bits d and 2d steps ago"
     public let source = "Engelken, Gradient Flossing, NeurIPS 2023 (delayed XOR task family)"
     public let inputSize = 1
     public let outputSize = 2
-    public let dtMs = 10.0
+    public let dtMs = 100.0
     public let lossKind = LossKind.xent
     public let criterion = 0.8
     public let chanceAccuracy: Double? = 0.5
     public let delay: Int
     public let steps: Int
 
-    public init(delay: Int = 4, steps: Int = 40) {
+    public init(delay: Int = 3, steps: Int = 40) {
         precondition(delay >= 1 && steps > 2 * delay)
         self.delay = delay
         self.steps = steps
