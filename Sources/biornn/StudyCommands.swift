@@ -2,14 +2,18 @@ import ArgumentParser
 import BioRNN
 import Foundation
 
-/// Runs a sweep with progress (runs done / total, ETA) on stderr when it is a terminal.
+/// Runs a sweep with progress (runs done / total, ETA) on stderr when it is a terminal, then
+/// prints what happened: "sweep: R runs: a trained, b already complete, c held by another process".
 func runSweep(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int)) throws {
     let start = Date()
-    try SweepRunner.run(config, into: dir, shard: shard) { done, total, name in
+    let outcomes = try SweepRunner.run(config, into: dir, shard: shard) { done, total, name in
         let elapsed = Date().timeIntervalSince(start)
         Output.progress("sweep: \(done)/\(total) runs, ETA \(Int(elapsed / Double(done) * Double(total - done))) s (\(name))")
     }
     Output.endProgress()
+    func count(_ o: SweepRunner.Outcome) -> Int { outcomes.values.filter { $0 == o }.count }
+    print("sweep: \(outcomes.count) runs: \(count(.trained)) trained, \(count(.skippedComplete)) already complete, "
+          + "\(count(.skippedClaimed)) held by another process")
 }
 
 struct SweepCommand: ParsableCommand {
@@ -21,17 +25,29 @@ struct SweepCommand: ParsableCommand {
             "flossing": {"none": null, "local": "mode=local,pre=100"}, "floss_rules": ["eprop"], "iterations": 200, "units": 64, \
             "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}. Runs with a summary.json are skipped, so an \
             interrupted sweep resumes; a partial run is redone. With --shard i/n only the runs whose index in the grid order \
-            is ≡ i (mod n) run; without it, SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT are used when set.
+            is ≡ i (mod n) run; without it, SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT are used when set. \
+            Several processes may share one --out: each claims a run (a lock under DIR/.claims) while computing it and skips \
+            runs others hold. --list prints one command per run (`… --shard i/<runs>`), e.g. for GNU parallel.
             """
     )
 
     @Argument(help: "Sweep configuration (JSON).") var config: String
     @Option(help: "Output directory.") var out: String
     @Option(help: "Run only shard i of n (i/n, 0 ≤ i < n).") var shard: String?
+    @Flag(help: "Print one command per run (for GNU parallel or another launcher) instead of running.") var list = false
 
     func run() throws {
         let c = try SweepConfig.read(path: config)
+        if list {
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            for line in SweepRunner.commands(c, configPath: absolutePath(config), into: absolutePath(out), executable: executable) { print(line) }
+            return
+        }
         try runSweep(c, into: out, shard: try resolvedShard(shard, environment: ProcessInfo.processInfo.environment))
+    }
+
+    func absolutePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 }
 

@@ -26,26 +26,41 @@ enum CLI {
     }()
 
     static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CLIResult {
+        try start(arguments, environment: environment).finish()
+    }
+
+    /// Starts the executable without waiting, so that several can run at once.
+    static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> Running {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         // Output goes to files, not pipes: nothing can block however much the child prints.
         let dir = try temporaryDirectory()
-        let outPath = dir + "/stdout", errPath = dir + "/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = FileHandle(forWritingAtPath: outPath)!, err = FileHandle(forWritingAtPath: errPath)!
-        process.standardOutput = out
-        process.standardError = err
+        let running = Running(process: process, directory: dir)
+        FileManager.default.createFile(atPath: running.outPath, contents: nil)
+        FileManager.default.createFile(atPath: running.errPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: running.outPath)!
+        process.standardError = FileHandle(forWritingAtPath: running.errPath)!
         try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        return CLIResult(status: process.terminationStatus,
-                         stdout: try String(contentsOfFile: outPath, encoding: .utf8),
-                         stderr: try String(contentsOfFile: errPath, encoding: .utf8))
+        return running
+    }
+
+    struct Running {
+        let process: Process
+        let directory: String
+        var outPath: String { directory + "/stdout" }
+        var errPath: String { directory + "/stderr" }
+
+        func finish() throws -> CLIResult {
+            process.waitUntilExit()
+            try (process.standardOutput as? FileHandle)?.close()
+            try (process.standardError as? FileHandle)?.close()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            return CLIResult(status: process.terminationStatus,
+                             stdout: try String(contentsOfFile: outPath, encoding: .utf8),
+                             stderr: try String(contentsOfFile: errPath, encoding: .utf8))
+        }
     }
 
     /// A fresh temporary directory.

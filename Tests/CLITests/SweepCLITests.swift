@@ -5,7 +5,7 @@ import Testing
 
 @Suite("biornn sweep: kill -9 and resume (end to end)")
 struct SweepCLITests {
-    @Test("a sweep killed with SIGKILL mid-run, then rerun, ends with the results of an uninterrupted sweep")
+    @Test("a sweep killed with SIGKILL at random moments, then rerun, keeps every finished run and ends with an uninterrupted sweep's results")
     func killAndResume() throws {
         let dir = try CLI.temporaryDirectory()
         let config = """
@@ -16,29 +16,31 @@ struct SweepCLITests {
         // Uninterrupted reference.
         #expect(try CLI.run(["sweep", "\(dir)/sweep.json", "--out", "\(dir)/reference"]).status == 0)
         #expect(try CLI.run(["collect", "\(dir)/reference"]).status == 0)
-        // Interrupted: kill -9 after the second run finished, several times over.
-        for attempt in 0..<3 {
+        // Interrupted: kill -9 at seeded random moments (anywhere in training or in writing files),
+        // five times over. After each kill, every run that was complete before it is byte for byte intact.
+        var rng = RandomStream(seed: 7, name: "kill-moments")
+        var complete: [String: Data] = [:]      // run → its summary.json
+        var killedWhileRunning = 0
+        for attempt in 0..<5 {
             let process = Process()
             process.executableURL = CLI.executable
             process.arguments = ["sweep", "\(dir)/sweep.json", "--out", "\(dir)/killed"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline {
-                let done = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/killed"))?.filter {
-                    FileManager.default.fileExists(atPath: "\(dir)/killed/\($0)/summary.json")
-                }.count ?? 0
-                if done >= 2 * (attempt + 1) || !process.isRunning { break }
-                usleep(20_000)
-            }
-            #expect(process.isRunning, "attempt \(attempt): the sweep finished before it could be killed")
+            usleep(UInt32(rng.uniform(0.05, 0.9) * 1e6))
+            if process.isRunning { killedWhileRunning += 1 }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
+            for (run, summary) in complete {
+                #expect(FileManager.default.contents(atPath: "\(dir)/killed/\(run)/summary.json") == summary, "attempt \(attempt): \(run) changed")
+            }
+            for record in try Collector.read("\(dir)/killed") where complete[record.run] == nil {
+                complete[record.run] = FileManager.default.contents(atPath: "\(dir)/killed/\(record.run)/summary.json")
+            }
         }
-        let completeAfterKills = try Collector.read("\(dir)/killed").count
-        #expect(completeAfterKills >= 6 && completeAfterKills < 12, "\(completeAfterKills) runs were complete after the kills")
+        #expect(killedWhileRunning >= 3, "only \(killedWhileRunning) of 5 kills hit a running sweep")
+        #expect(complete.count < 12, "the kills left nothing to resume")
         #expect(try CLI.run(["sweep", "\(dir)/sweep.json", "--out", "\(dir)/killed"]).status == 0)
         #expect(try CLI.run(["collect", "\(dir)/killed"]).status == 0)
         let reference = try String(contentsOfFile: "\(dir)/reference/results.csv", encoding: .utf8)
@@ -58,5 +60,70 @@ struct SweepCLITests {
         #expect(try Collector.read("\(dir)/b").map(\.run) == ["delayed-xor_gaussian_g1_bptt_none_s2"])
         let bad = try CLI.run(["sweep", "\(dir)/s.json", "--out", "\(dir)/c", "--shard", "3/3"])
         #expect(bad.status == 2 && bad.stderr == "biornn: error: shard: expected i/n with 0 ≤ i < n, got '3/3'\n")
+    }
+
+    /// 12 short runs.
+    static let smallGrid = """
+        {"tasks": ["delayed-xor"], "gains": [0.5, 1, 2], "rules": ["bptt", "eprop"], "seeds": [1, 2],
+         "iterations": 30, "units": 12, "batch_size": 4, "log_every": 10, "eval_trials": 16}
+        """
+
+    /// (trained, already complete, held elsewhere) from sweep's last line.
+    static func counts(_ stdout: String) -> [Int] {
+        let line = stdout.split(separator: "\n").last { $0.hasPrefix("sweep: ") } ?? ""
+        return line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.dropFirst().map { $0 }
+    }
+
+    @Test("two shards, or two unsharded sweeps, at once in one directory: every run trained exactly once, results.csv as one process's")
+    func concurrentWriters() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.smallGrid.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let single = try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/single"])
+        #expect(single.status == 0 && Self.counts(single.stdout) == [12, 0, 0], "\(single.stdout)")
+        #expect(try CLI.run(["collect", "\(dir)/single"]).status == 0)
+        let reference = try String(contentsOfFile: "\(dir)/single/results.csv", encoding: .utf8)
+
+        let shards = try (0..<2).map { try CLI.start(["sweep", "\(dir)/grid.json", "--out", "\(dir)/shards", "--shard", "\($0)/2"]) }
+        let shardResults = try shards.map { try $0.finish() }
+        #expect(shardResults.map(\.status) == [0, 0])
+        #expect(shardResults.map { Self.counts($0.stdout) } == [[6, 0, 0], [6, 0, 0]])
+        #expect(try CLI.run(["collect", "\(dir)/shards"]).status == 0)
+        #expect(try String(contentsOfFile: "\(dir)/shards/results.csv", encoding: .utf8) == reference)
+
+        // Unsharded: the two processes share the grid through the per-run claims.
+        let both = try (0..<2).map { _ in try CLI.start(["sweep", "\(dir)/grid.json", "--out", "\(dir)/shared"]) }
+        let bothResults = try both.map { try $0.finish() }
+        #expect(bothResults.map(\.status) == [0, 0])
+        let trained = bothResults.map { Self.counts($0.stdout) }
+        #expect(trained.map { $0.count } == [3, 3], "\(bothResults.map(\.stdout))")
+        #expect(trained.map { $0.first ?? 0 }.reduce(0, +) == 12, "every run trained exactly once: \(trained)")
+        #expect(try CLI.run(["collect", "\(dir)/shared"]).status == 0)
+        #expect(try String(contentsOfFile: "\(dir)/shared/results.csv", encoding: .utf8) == reference)
+    }
+
+    @Test("--list prints one command per run; running them, in any order, gives one process's results.csv")
+    func list() throws {
+        let dir = try CLI.temporaryDirectory()
+        try #"{"tasks": ["delayed-xor"], "gains": [1, 2], "rules": ["bptt"], "seeds": [1, 2], "iterations": 3, "units": 6, "eval_trials": 8, "batch_size": 2}"#
+            .write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/single"]).status == 0)
+        #expect(try CLI.run(["collect", "\(dir)/single"]).status == 0)
+        let listed = try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/listed", "--list"])
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(listed.status == 0 && lines.count == 4)
+        #expect(lines.first == "\(CLI.executable.resolvingSymlinksInPath().path) sweep \(dir)/grid.json --out \(dir)/listed --shard 0/4")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/listed"), "--list runs nothing")
+        for line in lines.reversed() {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", line]
+            shell.standardOutput = FileHandle.nullDevice
+            try shell.run()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0, "\(line)")
+        }
+        #expect(try CLI.run(["collect", "\(dir)/listed"]).status == 0)
+        #expect(try String(contentsOfFile: "\(dir)/listed/results.csv", encoding: .utf8)
+                == String(contentsOfFile: "\(dir)/single/results.csv", encoding: .utf8))
     }
 }

@@ -129,4 +129,44 @@ struct StudyTests {
             }
         }
     }
+
+    @Test("a run another process holds (an flock on DIR/.claims/NAME) is skipped, and done by the next sweep once released")
+    func claims() throws {
+        let dir = try temporaryDirectory()
+        var config = try tinySweep()
+        config.iterations = 1
+        let held = config.runs[2].name
+        try FileManager.default.createDirectory(atPath: "\(dir)/.claims", withIntermediateDirectories: true)
+        let fd = open("\(dir)/.claims/\(held)", O_CREAT | O_RDWR, 0o644)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let first = try SweepRunner.run(config, into: dir)
+        #expect(first[held] == .skippedClaimed)
+        #expect(first.filter { $0.value == .trained }.count == config.runs.count - 1)
+        #expect(try Collector.read(dir).count == config.runs.count - 1)
+        flock(fd, LOCK_UN)
+        close(fd)
+        let second = try SweepRunner.run(config, into: dir)
+        #expect(second[held] == .trained && second.filter { $0.value == .skippedComplete }.count == config.runs.count - 1)
+    }
+
+    @Test("numerical faults: exploding training or flossing ends that run as diverged with the reason, and the sweep goes on")
+    func divergedRunsDoNotStopTheSweep() throws {
+        let dir = try temporaryDirectory()
+        // Adam's first step moves every weight by about lr: lr = 10⁷ lands beyond the 10⁶ bound at once.
+        let config = try SweepConfig(json: JSONValue.parse(Data("""
+            {"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt", "eprop"], "seeds": [1],
+             "flossing": {"none": null, "wild": "mode=local,pre=3,window=20,transient=10,lr=1e7"}, "floss_rules": ["eprop"],
+             "iterations": 4, "units": 8, "batch_size": 4, "log_every": 2, "eval_trials": 16, "lr": 1e7}
+            """.utf8), source: "wild.json"), source: "wild.json")
+        try SweepRunner.run(config, into: dir)
+        let records = try Collector.read(dir)
+        #expect(records.count == 3 && records.allSatisfy { $0.status == "diverged" })
+        let reasons = try records.map { r -> String in
+            let summary = try JSONValue.read(path: "\(dir)/\(r.run)/summary.json")
+            guard case let .object(pairs) = summary, case let .string(reason)? = pairs.first(where: { $0.0 == "reason" })?.1 else { return "" }
+            return reason
+        }
+        #expect(reasons.filter { $0.hasPrefix("weights exploded (max |w| = ") && $0.hasSuffix("> 1000000.0) after iteration 0") }.count == 2, "\(reasons)")
+        #expect(reasons.filter { $0.hasPrefix("flossing: weights exploded") && $0.hasSuffix("after flossing step 0") }.count == 1, "\(reasons)")
+    }
 }

@@ -97,7 +97,7 @@ public struct Flosser {
             guard gradient.isFinite else { throw FlossingError(message: "flossing: the gradient is not finite at flossing step \(steps)") }
             optimizer.update(&model.parameters, with: gradient)
             model.projectOntoDaleSigns()
-            guard model.parameters.isFinite else { throw FlossingError(message: "flossing: the weights are not finite after flossing step \(steps)") }
+            if let why = model.parameters.divergence { throw FlossingError(message: "flossing: \(why) after flossing step \(steps)") }
             steps += 1
         }
     }

@@ -220,7 +220,7 @@ public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any Learn
         }
         optimizer.update(&model.parameters, with: step.gradients)
         model.projectOntoDaleSigns()
-        guard model.parameters.isFinite else { status = .diverged; reason = "weights are not finite after iteration \(iteration)"; break }
+        if let why = model.parameters.divergence { status = .diverged; reason = "\(why) after iteration \(iteration)"; break }
         progress?(iteration + 1)
     }
 

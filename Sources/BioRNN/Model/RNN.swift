@@ -41,6 +41,23 @@ public struct Parameters: Equatable, Sendable {
 
     public var isFinite: Bool { Self.tensors.allSatisfy { self[keyPath: $0.path].allSatisfy(\.isFinite) } }
 
+    /// Weights beyond this magnitude mean training or flossing has blown up: a trained rate
+    /// network's weights are O(1) (tanh and the readout saturate within a few units), and 10⁶ is
+    /// still far from overflow in the N ≤ 4096-term products of a time step.
+    public static let explosionBound = 1e6
+
+    /// Why these parameters count as diverged — not finite, or beyond `explosionBound` — or nil.
+    public var divergence: String? {
+        var largest = 0.0
+        for (name, path) in Self.tensors {
+            for x in self[keyPath: path] {
+                guard x.isFinite else { return "\(name) is not finite" }
+                largest = max(largest, abs(x))
+            }
+        }
+        return largest > Self.explosionBound ? "weights exploded (max |w| = \(largest) > \(Self.explosionBound))" : nil
+    }
+
     /// sqrt of the sum of squares over the given tensors.
     public func norm(over names: Set<String>? = nil) -> Double {
         euclideanNorm(Self.tensors.filter { names?.contains($0.name) ?? true }.flatMap { self[keyPath: $0.path] })

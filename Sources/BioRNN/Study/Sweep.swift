@@ -142,22 +142,76 @@ public struct RunSpec: Sendable {
 /// Runs a sweep into a directory, one subdirectory per run. A run is complete exactly when its
 /// summary.json exists (written last, atomically); complete runs are skipped, so an interrupted
 /// sweep resumes without recomputing anything finished, and a partial run is redone from scratch.
+///
+/// Several processes may work in one directory at once (shards, or the same sweep started twice):
+/// a process claims a run by holding an exclusive `flock` on DIR/.claims/NAME while it computes
+/// it, and skips runs another process holds. The kernel drops the lock when its holder dies, even
+/// by kill -9, so a crashed run is never left claimed — the next sweep redoes it.
 public enum SweepRunner {
+    /// What happened to one run of this process's share of the grid.
+    public enum Outcome: String, Sendable { case trained, skippedComplete, skippedClaimed }
+
     /// Runs the runs of `config` whose index i satisfies i ≡ shard.index (mod shard.count).
     /// `progress(done, total, name)` is called after each run.
+    @discardableResult
     public static func run(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int) = (0, 1),
-                           progress: ((Int, Int, String) -> Void)? = nil) throws {
+                           progress: ((Int, Int, String) -> Void)? = nil) throws -> [String: Outcome] {
         let fm = FileManager.default
-        do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
+        let claims = (dir as NSString).appendingPathComponent(".claims")
+        do { try fm.createDirectory(atPath: claims, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
         try AtomicFile.write(config.json.serialized + "\n", to: (dir as NSString).appendingPathComponent("sweep.json"))
         let mine = config.runs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+        var outcomes: [String: Outcome] = [:]
         for (done, spec) in mine.enumerated() {
             let runDir = (dir as NSString).appendingPathComponent(spec.name)
-            if !fm.fileExists(atPath: (runDir as NSString).appendingPathComponent("summary.json")) {
-                try? fm.removeItem(atPath: runDir)   // a partial run from an interrupted sweep
-                try RunDirectory.write(try train(spec.config), config: spec.config, to: runDir)
+            let summary = (runDir as NSString).appendingPathComponent("summary.json")
+            if fm.fileExists(atPath: summary) {
+                outcomes[spec.name] = .skippedComplete
+            } else if let claim = try RunClaim.take((claims as NSString).appendingPathComponent(spec.name)) {
+                defer { claim.release() }
+                if fm.fileExists(atPath: summary) {          // finished by another process meanwhile
+                    outcomes[spec.name] = .skippedComplete
+                } else {
+                    try? fm.removeItem(atPath: runDir)       // a partial run from an interrupted sweep
+                    try RunDirectory.write(try train(spec.config), config: spec.config, to: runDir)
+                    outcomes[spec.name] = .trained
+                }
+            } else {
+                outcomes[spec.name] = .skippedClaimed
             }
             progress?(done + 1, mine.count, spec.name)
         }
+        return outcomes
+    }
+
+    /// One shell command per run of the grid, for GNU parallel or any other launcher: each runs
+    /// exactly one run (as shard i of n = number of runs) into `dir`, and is safe to repeat.
+    public static func commands(_ config: SweepConfig, configPath: String, into dir: String, executable: String) -> [String] {
+        let runs = config.runs
+        return runs.indices.map { i in
+            "\(shellQuoted(executable)) sweep \(shellQuoted(configPath)) --out \(shellQuoted(dir)) --shard \(i)/\(runs.count)"
+        }
+    }
+
+    static func shellQuoted(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// An exclusive, non-blocking advisory lock on a file, held until `release()` or process death.
+struct RunClaim {
+    let descriptor: Int32
+
+    /// nil when another process holds the claim.
+    static func take(_ path: String) throws -> RunClaim? {
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw InputError("\(path): cannot create claim file") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
+        return RunClaim(descriptor: fd)
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }
