@@ -4,7 +4,10 @@ import Foundation
 /// exits with status 2 (design §6).
 public struct InputError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Line breaks (which can arrive quoted from the input itself) are escaped: always one line.
+    public init(_ message: String) {
+        self.message = message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+    }
     public var description: String { message }
 }
 

@@ -30,11 +30,10 @@ public struct ModProp: LearningRule {
     public let cellType: [Int]
     public let noiseSeed: UInt64
     public var name: String { "modprop" }
+    static let requirement = InputError("rule: modprop requires a Dale network (dale_signs, e.g. --init dale) with relu activation")
 
     public init(model: RNN, mu: Double = 0.5, typesPerSign: Int = 1, modulation: Bool = true, noiseSeed: UInt64 = 0) throws {
-        guard model.activation == .relu, let signs = model.daleSigns else {
-            throw InputError("rule: modprop requires a Dale network (dale_signs, e.g. --init dale) with relu activation")
-        }
+        guard model.activation == .relu, let signs = model.daleSigns else { throw Self.requirement }
         guard typesPerSign >= 1 else { throw InputError("rule: modprop types per sign must be ≥ 1") }
         guard mu.isFinite, mu >= 0 else { throw InputError("rule: modprop μ must be a finite number ≥ 0") }
         var cellType = [Int](repeating: 0, count: model.units)

@@ -34,15 +34,23 @@ public struct TrainingConfig: Equatable, Sendable {
     /// α = dt/τ, capped at 1.
     public func alpha(for task: any Task) -> Double { min(task.dtMs / tauMs, 1) }
 
-    /// Checks every field; errors name the field.
-    public func validate() throws {
-        _ = try TaskRegistry.task(named: task)
+    /// Checks every field; errors name the field. `checkingRule: false` when a custom rule
+    /// replaces the named one.
+    public func validate(checkingRule: Bool = true) throws {
+        let task = try TaskRegistry.task(named: task)
+        if checkingRule { try RuleRegistry.check(rule, units: units, activation: activation, dale: initFamily == "dale") }
         _ = try Connectivity.named(initFamily, gain: gain)
         guard iterations >= 0 else { throw InputError("iterations: must be ≥ 0, got \(iterations)") }
         guard units >= 1 && units <= 4096 else { throw InputError("units: must lie in 1…4096, got \(units)") }
         guard tauMs.isFinite && tauMs > 0 else { throw InputError("tau-ms: must be > 0, got \(tauMs)") }
         guard batchSize >= 1 else { throw InputError("batch-size: must be ≥ 1, got \(batchSize)") }
         guard evalTrials >= 1 else { throw InputError("eval-trials: must be ≥ 1, got \(evalTrials)") }
+        // A trajectory keeps (T + 1)·B·N states and as many pre-activations: refuse sizes whose
+        // trajectory alone would pass 2²⁸ doubles (2 GiB) rather than fail mid-run.
+        for (field, trials) in [("batch-size", batchSize), ("eval-trials", evalTrials)]
+        where Double(task.steps + 1) * Double(trials) * Double(units) > Double(1 << 28) {
+            throw InputError("\(field): \(trials) trials × \(units) units × \(task.steps + 1) steps would need more than 2 GiB per trajectory")
+        }
         guard logEvery >= 1 else { throw InputError("log-every: must be ≥ 1, got \(logEvery)") }
         guard optimizer.learningRate.isFinite && optimizer.learningRate > 0 else { throw InputError("lr: must be > 0, got \(optimizer.learningRate)") }
         if let c = optimizer.clipNorm { guard c.isFinite && c > 0 else { throw InputError("clip: must be > 0, got \(c)") } }
@@ -141,7 +149,7 @@ func measureLambdaMax(_ model: RNN, heldout: Batch, seed: UInt64) -> LambdaMax {
 /// test, the conformance kit).
 public func train(_ config: TrainingConfig, makeRule: ((RNN) throws -> any LearningRule)? = nil,
                   progress: ((Int) -> Void)? = nil) throws -> TrainingResult {
-    try config.validate()
+    try config.validate(checkingRule: makeRule == nil)
     let task = try TaskRegistry.task(named: config.task)
     let connectivity = try Connectivity.named(config.initFamily, gain: config.gain)
     var model = RNN.initial(units: config.units, inputs: task.inputSize, outputs: task.outputSize,

@@ -50,15 +50,19 @@ public struct SweepConfig: Equatable, Sendable {
             return Int(x)
         }
         tasks = try strings("tasks")!
-        for t in tasks { _ = try TaskRegistry.task(named: t) }
+        for (i, t) in tasks.enumerated() {
+            do { _ = try TaskRegistry.task(named: t) } catch let e as InputError { throw f.fail("tasks[\(i)]", e.message) }
+        }
         inits = try strings("inits", required: false) ?? ["gaussian"]
         guard let g = try f.vector("gains"), !g.isEmpty else { throw f.fail("gains", "missing or empty") }
-        for x in g { _ = try Connectivity.named(inits[0], gain: x) }
+        for (i, family) in inits.enumerated() {
+            do { _ = try Connectivity.named(family, gain: 1) } catch let e as InputError { throw f.fail("inits[\(i)]", e.message) }
+        }
+        for (i, x) in g.enumerated() {
+            do { _ = try Connectivity.named(inits[0], gain: x) } catch let e as InputError { throw f.fail("gains[\(i)]", e.message) }
+        }
         gains = g
         rules = try strings("rules")!
-        for r in rules where !RuleRegistry.names.contains(r) && !r.hasPrefix("tbptt:") {
-            throw f.fail("rules", "unknown rule '\(r)' (known: \(RuleRegistry.names.joined(separator: ", ")))")
-        }
         guard let s = try f.vector("seeds"), !s.isEmpty else { throw f.fail("seeds", "missing or empty") }
         guard s.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 <= Double(1 << 53) }) else { throw f.fail("seeds", "must be integers in 0…2⁵³") }
         seeds = s.map { UInt64($0) }
@@ -81,6 +85,15 @@ public struct SweepConfig: Equatable, Sendable {
         logEvery = try positive("log_every", default: logEvery)
         evalTrials = try positive("eval_trials", default: evalTrials)
         if let lr = try f.number("lr") { guard lr > 0 else { throw f.fail("lr", "must be > 0") }; learningRate = lr }
+        // Every run must be valid before anything is written (sizes, flossing k ≤ N, …).
+        // (Messages name the JSON key, not the option of `biornn train`.)
+        let keys = ["batch-size:": "batch_size:", "eval-trials:": "eval_trials:", "log-every:": "log_every:", "rule:": "rules:"]
+        for run in runs {
+            do { try run.config.validate() } catch let e as InputError {
+                let key = keys.first { e.message.hasPrefix($0.key) }
+                throw InputError("\(source): " + (key.map { $0.value + e.message.dropFirst($0.key.count) } ?? e.message))
+            }
+        }
     }
 
     public var json: JSONValue {
