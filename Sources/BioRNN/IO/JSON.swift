@@ -138,14 +138,20 @@ extension JSONValue {
 }
 
 /// Writing files so that no reader ever sees half of one: write to a temporary name in the same
-/// folder, then rename into place (atomic on POSIX file systems).
+/// folder (unique per process and call, so concurrent writers never share one), flush it to disk,
+/// then rename into place (atomic on POSIX file systems). After a crash — of the process or of
+/// the machine — the file is either absent or whole.
 public enum AtomicFile {
     public static func write(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let tmp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0 ... .max))")
         do {
-            try Data(text.utf8).write(to: tmp)
+            guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else { throw InputError("\(path): cannot write file") }
+            let handle = try FileHandle(forWritingTo: tmp)
+            defer { try? handle.close() }
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.synchronize()
             if rename(tmp.path, url.path) != 0 { throw InputError("\(path): cannot write file") }
         } catch {
             try? FileManager.default.removeItem(at: tmp)

@@ -104,9 +104,12 @@ public enum Report {
             plots.append("'\(file)' using 1:2:3 with yerrorlines title '\(label.replacingOccurrences(of: "'", with: ""))'")
         }
         var script = "set title '\(title)' noenhanced\nset xlabel '\(xlabel)'\nset ylabel '\(ylabel)' noenhanced\nset key outside right noenhanced\nset grid\n"
-        for (terminal, ext) in [("pngcairo size 1000,600", "png"), ("svg size 1000,600", "svg")] {
-            script += "set terminal \(terminal)\nset output '\(dir)/\(name).\(ext)'\nplot " + plots.joined(separator: ", ") + "\n"
+        // Rendered under temporary names and renamed into place, like every other output.
+        let formats = [("pngcairo size 1000,600", "png"), ("svg size 1000,600", "svg")]
+        for (terminal, ext) in formats {
+            script += "set terminal \(terminal)\nset output '\(dir)/.\(name).\(ext).partial'\nplot " + plots.joined(separator: ", ") + "\n"
         }
+        script += "unset output\n"
         let scriptPath = "\(dir)/\(name).gp"
         try AtomicFile.write(script, to: scriptPath)
         let process = Process()
@@ -116,5 +119,8 @@ public enum Report {
         do { try process.run() } catch { throw InputError("gnuplot: cannot run it (install gnuplot-nox)") }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw InputError("gnuplot: failed on \(scriptPath)") }
+        for (_, ext) in formats where rename("\(dir)/.\(name).\(ext).partial", "\(dir)/\(name).\(ext)") != 0 {
+            throw InputError("\(dir)/\(name).\(ext): cannot write file")
+        }
     }
 }
