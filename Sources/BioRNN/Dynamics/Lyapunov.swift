@@ -50,12 +50,21 @@ public enum Lyapunov {
     ///     λ_i = (1/T)·Σ log R_ii        (natural log per step)
     ///
     /// One BLAS product and, every q steps, one LAPACK QR per step; no allocation in the loop.
-    public static func spectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions()) throws -> LyapunovResult {
+    /// `start` replaces the seeded initial state (before the transient) and Q_0 (n×k,
+    /// orthonormal) — for comparisons with other implementations from the same point.
+    public static func spectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions(),
+                                start: (state: [Double], basis: Matrix)? = nil) throws -> LyapunovResult {
         let n = map.dimension
         try options.validate(dimension: n, k: k)
-        var (x, t) = settledState(map, options)
-        var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
-        var q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+        var (x, t) = settledState(map, options, from: start?.state)
+        var q: Matrix
+        if let basis = start?.basis {
+            precondition(basis.rows == n && basis.cols == k, "start basis is \(basis.rows)×\(basis.cols), expected \(n)×\(k)")
+            q = basis
+        } else {
+            var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
+            q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+        }
         let qr = HouseholderQR(rows: n, cols: k)
         var r = Matrix(rows: k, cols: k)
         var accumulator = BlockAccumulator(count: k, steps: options.steps, blocks: options.blocks)
@@ -126,9 +135,9 @@ public enum Lyapunov {
     }
 
     /// The state after the transient, from the initial-condition stream, and the time reached.
-    static func settledState(_ map: some DynamicalMap, _ options: LyapunovOptions) -> ([Double], Int) {
+    static func settledState(_ map: some DynamicalMap, _ options: LyapunovOptions, from state: [Double]? = nil) -> ([Double], Int) {
         var rng = RandomStream(seed: options.initialConditionSeed, purpose: .initialCondition)
-        var x = map.initialState(using: &rng)
+        var x = state ?? map.initialState(using: &rng)
         for t in 0..<options.transient { map.step(&x, time: t) }
         return (x, options.transient)
     }
