@@ -61,14 +61,14 @@ public struct BPTT: LearningRule {
                     }
                     for idx in 0..<(B * N) {
                         let carried = t < T ? (1 - alpha) * next[idx] : 0
-                        cur[idx] = carried + cur[idx] * phi.derivative(tr.a[t * B * N + idx])
+                        cur[idx] = carried + cur[idx] * phi.derivative(tr.a[t * B * N + idx], output: tr.r[t * B * N + idx])
                     }
                 }
                 // δ_0 for h0.
                 h0Delta.withUnsafeMutableBufferPointer { hp in
                     let h = hp.baseAddress!
                     BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: d, lda: N, b: w, ldb: N, beta: 0, c: h, ldc: N)
-                    for idx in 0..<(B * N) { h[idx] = (1 - alpha) * d[idx] + h[idx] * phi.derivative(tr.a[idx]) }
+                    for idx in 0..<(B * N) { h[idx] = (1 - alpha) * d[idx] + h[idx] * phi.derivative(tr.a[idx], output: tr.r[idx]) }
                 }
             }
         }

@@ -77,7 +77,7 @@ public struct EProp: LearningRule {
             for idx in 0..<(B * N) {
                 let prevTrace = t > 1 ? rBar[(row - B) * N + idx] : 0
                 rBar[row * N + idx] = (1 - alpha) * prevTrace + alpha * tr.r[(t - 1) * B * N + idx]
-                l[row * N + idx] *= phi.derivative(tr.a[t * B * N + idx])
+                l[row * N + idx] *= phi.derivative(tr.a[t * B * N + idx], output: tr.r[t * B * N + idx])
             }
             for idx in 0..<(B * I) {
                 let prevTrace = t > 1 ? xBar[(row - B) * I + idx] : 0

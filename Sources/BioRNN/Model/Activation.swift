@@ -36,6 +36,17 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// φ'(x) from x and r = φ(x) when r is at hand (a trajectory stores both): the same number as
+    /// `derivative(x)` — bit for bit for tanh, retanh, relu and linear — without recomputing tanh.
+    @inline(__always)
+    public func derivative(_ x: Double, output r: Double) -> Double {
+        switch self {
+        case .tanh: return 1 - r * r
+        case .retanh: return x > 0 ? 1 - r * r : 0
+        case .relu, .softplus, .linear: return derivative(x)
+        }
+    }
+
     /// φ''(x) (used by local flossing's state term); 0 at and beyond the kinks of relu/retanh.
     @inline(__always)
     public func secondDerivative(_ x: Double) -> Double {

@@ -13,7 +13,9 @@ public enum Report {
         let figures = (dir as NSString).appendingPathComponent("figures")
         try? FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
         var md = "# BioRNN study report\n\n\(records.count) runs (\(records.filter { $0.status == "completed" }.count) completed). "
-        md += "Values are means ± s.e.m. over seeds (n in parentheses); λ_max is per step, measured driven by the task.\n\n"
+        md += "Values are means ± s.e.m. over seeds (n in parentheses: the runs with a finite value); λ_max is per step, "
+        md += "measured driven by the task. A λ_max is missing (–) when the measured trajectory overflowed: activity that grows "
+        md += "without bound, as relu networks can.\n\n"
         for task in Array(Set(records.map(\.task))).sorted() {
             let runs = records.filter { $0.task == task }
             let xent = runs.contains { $0.finalAccuracy != nil }
@@ -103,7 +105,9 @@ public enum Report {
             try AtomicFile.write(points.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1) \($0.2.isFinite ? $0.2 : 0)" }.joined(separator: "\n") + "\n", to: file)
             plots.append("'\(file)' using 1:2:3 with yerrorlines title '\(label.replacingOccurrences(of: "'", with: ""))'")
         }
+        // 5% margins above and below, so that lines on the data's edge (accuracy 1) stay visible.
         var script = "set title '\(title)' noenhanced\nset xlabel '\(xlabel)'\nset ylabel '\(ylabel)' noenhanced\nset key outside right noenhanced\nset grid\n"
+            + "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
         // Rendered under temporary names and renamed into place, like every other output.
         let formats = [("pngcairo size 1000,600", "png"), ("svg size 1000,600", "svg")]
         for (terminal, ext) in formats {

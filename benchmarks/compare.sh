@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# BioRNN against the same work in JAX, side by side on this machine, in one go.
+#
+#   bash benchmarks/compare.sh            # ROUNDS=3 by default; ROUNDS=5 for steadier medians
+#
+# 1. Checks that both compute the same numbers (BPTT and e-prop gradients, a 64-exponent spectrum)
+#    to 1e-9 — a fast wrong answer does not count.
+# 2. Measures this machine's dgemm peak (OpenBLAS, N = 1024) in the same run.
+# 3. Times each workload ROUNDS times, alternating BioRNN and JAX, each time the median of 5 runs
+#    after 2 warm-ups, and prints the median of the rounds, the ratio, and BioRNN's GFLOP/s as a
+#    fraction of the dgemm peak.
+# 4. Times BioRNN's BPTT and e-prop steps against N and T, with the fitted growth exponent.
+#
+# Threads: OPENBLAS_NUM_THREADS is pinned to 2 (this machine's cores) unless set; JAX/XLA uses its
+# default CPU thread pool (all cores). JAX is installed from PyPI when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/setup.sh
+python3 -c "import jax" 2>/dev/null || pip install --quiet jax
+swift build -c release --product biornn >&2
+biornn="$(swift build -c release --show-bin-path)/biornn"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"
+rounds="${ROUNDS:-3}"
+work="$(mktemp -d /tmp/biornn-bench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+jax="python3 benchmarks/jax_reference.py"
+field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+
+echo "## Same numbers (N = 64, T = 100, B = 8, k = 64)"
+"$biornn" bench --what lyapunov --n 64 --t 100 --b 8 --save "$work/check" --repeats 1 --warmup 0 > /dev/null
+$jax check "$work/check"
+
+peak=$("$biornn" bench --what dgemm --n 1024 --repeats 5 --json | field gflops)
+echo
+echo "## Side by side (OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS, $rounds alternating rounds, $(nproc) cores)"
+echo
+printf "dgemm peak (N = 1024): %.2f GFLOP/s\n\n" "$peak"
+echo "| workload | BioRNN ms | JAX ms | JAX / BioRNN | BioRNN GFLOP/s | of dgemm peak |"
+echo "|---|---|---|---|---|---|"
+while read -r what n t b k label; do
+  dir="$work/$what-$n-$t-$b-$k"
+  "$biornn" bench --what "$what" --n "$n" --t "$t" --b "$b" --k "$k" --save "$dir" --repeats 1 --warmup 0 > /dev/null
+  ours=(); theirs=(); gflops=()
+  for _ in $(seq "$rounds"); do
+    json=$("$biornn" bench --what "$what" --n "$n" --t "$t" --b "$b" --k "$k" --repeats 5 --warmup 2 --json)
+    ours+=("$(echo "$json" | field ms_median)")
+    gflops+=("$(echo "$json" | field gflops)")
+    theirs+=("$($jax time "$dir" --what "$what" --k "$k" --repeats 5 --warmup 2 | field ms_median)")
+  done
+  a=$(median "${ours[@]}"); j=$(median "${theirs[@]}"); g=$(median "${gflops[@]}")
+  python3 -c "import sys; a, j, g, p = map(float, sys.argv[2:]); print(f'| {sys.argv[1]} | {a:.1f} | {j:.1f} | {j / a:.2f}× | {g:.2f} | {100 * g / p:.0f}% |')" \
+    "$label" "$a" "$j" "$g" "$peak"
+done <<'WORKLOADS'
+bptt 256 100 32 1 BPTT training step, N = 256, T = 100, B = 32
+eprop 256 100 32 1 e-prop training step, N = 256, T = 100, B = 32
+lyapunov 256 1000 1 256 Lyapunov spectrum, N = k = 256, 1000 steps
+lyapunov 256 1000 1 32 λ_1…32, N = 256, 1000 steps
+WORKLOADS
+
+echo
+echo "## BioRNN against size (T = 100, B = 32; then N = 256, B = 32), median of 3 after 1 warm-up"
+echo
+echo "| rule | N | T | ms | GFLOP/s |"
+echo "|---|---|---|---|---|"
+for what in bptt eprop; do
+  for nt in "64 100" "128 100" "256 100" "512 100" "1024 100" "256 50" "256 200" "256 400"; do
+    set -- $nt
+    json=$("$biornn" bench --what "$what" --n "$1" --t "$2" --b 32 --repeats 3 --warmup 1 --json)
+    echo "$what $1 $2 $(echo "$json" | field ms_median) $(echo "$json" | field gflops)" >> "$work/scaling"
+    python3 -c "import sys; print(f'| {sys.argv[1]} | {sys.argv[2]} | {sys.argv[3]} | {float(sys.argv[4]):.1f} | {float(sys.argv[5]):.2f} |')" \
+      "$what" "$1" "$2" "$(echo "$json" | field ms_median)" "$(echo "$json" | field gflops)"
+  done
+done
+python3 - "$work/scaling" <<'FIT'
+import math, sys
+rows = [line.split() for line in open(sys.argv[1])]
+for rule in ("bptt", "eprop"):
+    def slope(points):
+        xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    byN = [(int(n), float(ms)) for r, n, t, ms, _ in rows if r == rule and t == "100" and int(n) >= 256]
+    byT = [(int(t), float(ms)) for r, n, t, ms, _ in rows if r == rule and n == "256"]
+    print(f"\n{rule}: time ∝ N^{slope(byN):.2f} (N = 256…1024), ∝ T^{slope(byT):.2f} (T = 50…400)", end="")
+print()
+FIT
