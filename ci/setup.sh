@@ -21,3 +21,15 @@ fi
 
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain on PATH or in /opt/swift" >&2; exit 1; }
+
+# OpenBLAS 0.3.21 (Debian 12) does not recognise some recent Xeons and falls back to its Prescott
+# (SSE3) kernels — dgemm 7× slower on this machine. biornn restarts itself with the right
+# OPENBLAS_CORETYPE (BLAS.betterCoreType); this does the same for the test processes.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && command -v python3 >/dev/null 2>&1; then
+  core=$(OPENBLAS_VERBOSE=2 python3 -c 'import ctypes; ctypes.CDLL("libopenblas.so.0")' 2>&1 | sed -n 's/^Core: //p')
+  if [ "$core" = "Prescott" ]; then
+    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell
+    fi
+  fi
+fi

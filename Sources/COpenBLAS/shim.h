@@ -29,6 +29,7 @@ void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const
             const int *lwork, int *info, unsigned long jobvl_len, unsigned long jobvr_len);
 
 int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
 void openblas_set_num_threads(int num_threads);
 
 #endif

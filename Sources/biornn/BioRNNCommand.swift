@@ -16,6 +16,7 @@ struct BioRNNCommand: ParsableCommand {
     /// exit 0; bad input (unknown options, invalid values, unreadable or malformed files) prints
     /// one line `biornn: error: …` on stderr and exits 2.
     static func main() {
+        restartWithBetterBLASKernels()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -39,5 +40,15 @@ struct BioRNNCommand: ParsableCommand {
         let line = message.replacingOccurrences(of: "\n", with: " ")
         FileHandle.standardError.write(Data("biornn: error: \(line)\n".utf8))
         Foundation.exit(2)
+    }
+
+    /// When OpenBLAS fell back to kernels far below this CPU (see `BLAS.betterCoreType`), run
+    /// this same command again, once, with OPENBLAS_CORETYPE set — before anything is read or
+    /// written. A user's own OPENBLAS_CORETYPE is left alone.
+    static func restartWithBetterBLASKernels() {
+        guard let core = BLAS.betterCoreType() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // execv returned: carry on with the kernels we have.
     }
 }
