@@ -1,3 +1,4 @@
+import BioRNN
 import Foundation
 
 /// Runs the built `biornn` executable and captures what it prints.
@@ -25,6 +26,15 @@ enum CLI {
         fatalError("cannot find the biornn executable near \(CommandLine.arguments[0])")
     }()
 
+    /// The environment for every child: this one, with OPENBLAS_CORETYPE pinned to this process's
+    /// BLAS kernels (biornn would otherwise switch away from a misdetected Prescott, see
+    /// BLAS.betterCoreType), so that its numbers can equal the library's here to the last bit.
+    static let childEnvironment: [String: String] = {
+        var env = ProcessInfo.processInfo.environment
+        if env["OPENBLAS_CORETYPE"] == nil { env["OPENBLAS_CORETYPE"] = BLAS.coreName }
+        return env
+    }()
+
     static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CLIResult {
         try start(arguments, environment: environment).finish()
     }
@@ -34,7 +44,7 @@ enum CLI {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.environment = childEnvironment.merging(environment ?? [:]) { $1 }
         // Output goes to files, not pipes: nothing can block however much the child prints.
         let dir = try temporaryDirectory()
         let running = Running(process: process, directory: dir)

@@ -10,7 +10,7 @@ struct SweepCLITests {
         let dir = try CLI.temporaryDirectory()
         let config = """
             {"tasks": ["delayed-xor"], "gains": [0.5, 1, 2], "rules": ["bptt", "eprop"], "seeds": [1, 2],
-             "iterations": 120, "units": 24, "batch_size": 8, "log_every": 20, "eval_trials": 32}
+             "iterations": 400, "units": 24, "batch_size": 8, "log_every": 20, "eval_trials": 32}
             """
         try config.write(toFile: "\(dir)/sweep.json", atomically: true, encoding: .utf8)
         // Uninterrupted reference.
@@ -25,6 +25,7 @@ struct SweepCLITests {
             let process = Process()
             process.executableURL = CLI.executable
             process.arguments = ["sweep", "\(dir)/sweep.json", "--out", "\(dir)/killed"]
+            process.environment = CLI.childEnvironment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -117,6 +118,7 @@ struct SweepCLITests {
             let shell = Process()
             shell.executableURL = URL(fileURLWithPath: "/bin/sh")
             shell.arguments = ["-c", line]
+            shell.environment = CLI.childEnvironment
             shell.standardOutput = FileHandle.nullDevice
             try shell.run()
             shell.waitUntilExit()

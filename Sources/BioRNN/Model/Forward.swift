@@ -63,8 +63,7 @@ extension RNN {
                         BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
                                   b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)
                         if noiseScale > 0 { for idx in 0..<(B * N) { cur[idx] += noiseScale * noise.normal() } }
-                        let rt = r + t * B * N
-                        for idx in 0..<(B * N) { rt[idx] = phi(cur[idx]) }
+                        phi.apply(cur, to: r + t * B * N, count: B * N)
                     }
                 }
                 // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.
