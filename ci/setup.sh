@@ -6,18 +6,19 @@
 #   gnuplot-nox      renders the study report's figures (PNG via cairo, SVG)
 set -euo pipefail
 
-packages=(libopenblas-dev libgsl-dev pkg-config gnuplot-nox)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
+# ensure_packages NAME...: apt-get installs the ones dpkg does not have.
+ensure_packages() {
+  local missing=() p sudo=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
   echo "setup: installing ${missing[*]}" >&2
-  sudo=""
   [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
-fi
+}
+ensure_packages libopenblas-dev libgsl-dev pkg-config gnuplot-nox
 
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain on PATH or in /opt/swift" >&2; exit 1; }

@@ -11,17 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source ci/setup.sh
 
-missing=()
-for p in slurmctld slurmd slurm-client; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "slurm test: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+ensure_packages slurmctld slurmd slurm-client
 [ "$(id -u)" -eq 0 ] || { echo "slurm test: the test cluster's daemons run as root; run as root" >&2; exit 1; }
 
 swift build -c release --product biornn >&2
