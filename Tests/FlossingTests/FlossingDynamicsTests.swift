@@ -9,13 +9,13 @@ let extensiveRuns = ProcessInfo.processInfo.environment["BIORNN_EXTENSIVE"] == "
 /// 300, 200 flossing steps): full flossing with a 50-step window (longer windows make the exact
 /// gradient explode in chaotic networks), local and local-explicit with the 200-step window of
 /// design §5. λ_max is then measured on a fresh trajectory: new seeds, 500 + 3000 steps.
-func flossed(gain g: Double, alpha: Double, mode: FlossMode, k: Int = 1, steps: Int = 200) throws -> (before: LyapunovResult, after: LyapunovResult) {
+func flossed(gain g: Double, alpha: Double, mode: FlossMode, k: Int = 1, steps: Int = 200, seed: UInt64 = 7) throws -> (before: LyapunovResult, after: LyapunovResult) {
     let model0 = RNN.initial(units: 64, inputs: 1, outputs: 1, alpha: alpha, activation: .tanh, connectivity: .gaussian(gain: g), seed: 1)
     var config = FlossingConfig(mode: mode)
     config.k = k
     config.window = mode == .full ? 50 : 200
     var model = model0
-    var flosser = Flosser(config, seed: 7)
+    var flosser = Flosser(config, seed: seed)
     try flosser.floss(&model, steps: steps)
     return (try freshExponents(model0, k: k, seed: 99), try freshExponents(model, k: k, seed: 99))
 }
@@ -26,22 +26,37 @@ func reachedZero(_ r: (before: LyapunovResult, after: LyapunovResult), _ i: Int 
     abs(r.after.exponents[i]) <= max(0.1 * abs(r.before.exponents[i]), 5 * r.after.standardErrors[i], 0.003)
 }
 
+/// Where 200 Adam steps leave λ_max varies between realizations — flossing seeds, and rounding:
+/// switching OpenBLAS from its Prescott to its SkylakeX kernels alone moved the full-flossing
+/// result from g = 2, α = 1, seed 7, from −0.0004 to −0.0117. Measured over seeds 7–11 on both
+/// kernels, 3 of 10 realizations per mode end at |λ_max| = 0.012–0.034 (Adam overshooting zero)
+/// while the median is 0.0005–0.006. So one realization cannot carry "reaches 10% of the
+/// start" (an earlier version of these tests asserted that for seed 7 and passed by the luck of
+/// its rounding). The claim tested: over five flossing seeds, the median realization reaches
+/// zero (`reachedZero`), and every realization at least halves |λ_max|.
+func expectFlossingReachesZero(gain: Double, alpha: Double, mode: FlossMode, _ description: String) throws {
+    var results: [(before: LyapunovResult, after: LyapunovResult)] = []
+    for seed in 7...11 as ClosedRange<UInt64> { results.append(try flossed(gain: gain, alpha: alpha, mode: mode, seed: seed)) }
+    let before = results[0].before.exponents[0]
+    let after = results.map { $0.after.exponents[0] }
+    print("\(description), \(mode.rawValue): λ_max \(before) → \(after) (seeds 7–11)")
+    let median = results.sorted { abs($0.after.exponents[0]) < abs($1.after.exponents[0]) }[results.count / 2]
+    #expect(reachedZero(median), "median realization: \(median.after.exponents[0])")
+    for (seed, x) in zip(7..., after) { #expect(abs(x) <= 0.5 * abs(before), "seed \(seed): \(x)") }
+}
+
 @Suite("Flossing drives λ_max toward zero (fresh trajectories)")
 struct FlossingDynamicsTests {
-    @Test("full and local flossing from g = 0.5, α = 0.1 (ordered, λ_max ≈ −0.045) reach |λ_max| < 10% of the start", arguments: [FlossMode.full, .local])
+    @Test("full and local flossing from g = 0.5, α = 0.1 (ordered, λ_max ≈ −0.045): median of 5 seeds within 10% of zero, each at least halved", arguments: [FlossMode.full, .local])
     func fromOrdered(mode: FlossMode) throws {
-        let r = try flossed(gain: 0.5, alpha: 0.1, mode: mode)
-        print("g = 0.5, α = 0.1, \(mode.rawValue): λ_max \(r.before.exponents[0]) → \(r.after.exponents[0]) ± \(r.after.standardErrors[0])")
-        #expect(r.before.exponents[0] < -0.03)
-        #expect(reachedZero(r), "\(r.after.exponents[0])")
+        #expect(try flossed(gain: 0.5, alpha: 0.1, mode: mode, steps: 0).before.exponents[0] < -0.03)
+        try expectFlossingReachesZero(gain: 0.5, alpha: 0.1, mode: mode, "g = 0.5, α = 0.1")
     }
 
-    @Test("full and local flossing from g = 2, α = 1 (chaotic, λ_max ≈ +0.09) reach |λ_max| < 10% of the start", arguments: [FlossMode.full, .local])
+    @Test("full and local flossing from g = 2, α = 1 (chaotic, λ_max ≈ +0.09): median of 5 seeds within 10% of zero, each at least halved", arguments: [FlossMode.full, .local])
     func fromChaotic(mode: FlossMode) throws {
-        let r = try flossed(gain: 2, alpha: 1, mode: mode)
-        print("g = 2, α = 1, \(mode.rawValue): λ_max \(r.before.exponents[0]) → \(r.after.exponents[0]) ± \(r.after.standardErrors[0])")
-        #expect(r.before.exponents[0] > 0.05)
-        #expect(reachedZero(r), "\(r.after.exponents[0])")
+        #expect(try flossed(gain: 2, alpha: 1, mode: mode, steps: 0).before.exponents[0] > 0.05)
+        try expectFlossingReachesZero(gain: 2, alpha: 1, mode: mode, "g = 2, α = 1")
     }
 
     @Test("the explicit term alone runs away from g = 0.5, α = 0.1: λ_max moves further from zero, toward log(1 − α)")
