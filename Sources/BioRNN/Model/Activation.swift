@@ -61,9 +61,19 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     /// φ applied to `count` values at once (the forward pass's B×N block per step).
     @inline(__always)
     public func apply(_ x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>, count: Int) {
-        switch self {
-        case .tanh: for i in 0..<count { y[i] = Activation.hyperbolicTangent(x[i]) }
-        default: for i in 0..<count { y[i] = self(x[i]) }
+        // Large blocks in two halves on two threads (the second core otherwise waits for BLAS;
+        // this took BPTT at N = 256 from 49 to 35 ms). Element by element, so the result does not
+        // depend on the split. The pointers travel as addresses: concurrentPerform returns only
+        // when both halves are done, so they outlive every use.
+        let halves = count >= 4096 ? 2 : 1
+        let (xs, ys) = (UInt(bitPattern: x), UInt(bitPattern: y))
+        DispatchQueue.concurrentPerform(iterations: halves) { h in
+            let x = UnsafePointer<Double>(bitPattern: xs)!, y = UnsafeMutablePointer<Double>(bitPattern: ys)!
+            let range = (h * count / halves)..<((h + 1) * count / halves)
+            switch self {
+            case .tanh: for i in range { y[i] = Activation.hyperbolicTangent(x[i]) }
+            default: for i in range { y[i] = self(x[i]) }
+            }
         }
     }
 
