@@ -59,14 +59,23 @@ struct FlossingDynamicsTests {
         try expectFlossingReachesZero(gain: 2, alpha: 1, mode: mode, "g = 2, α = 1")
     }
 
-    @Test("the explicit term alone runs away from g = 0.5, α = 0.1: λ_max moves further from zero, toward log(1 − α)")
-    func explicitTermRunsAway() throws {
-        // Confirms the NumPy prototype of design §5: without the state term the origin loses
-        // stability, units saturate (φ' → 0) and λ_max falls toward log(1 − α) ≈ −0.105.
-        let r = try flossed(gain: 0.5, alpha: 0.1, mode: .localExplicit)
-        print("g = 0.5, α = 0.1, local-explicit: λ_max \(r.before.exponents[0]) → \(r.after.exponents[0])")
-        #expect(r.after.exponents[0] < r.before.exponents[0] - 0.01)
-        #expect(r.after.exponents[0] > log(1 - 0.1) - 0.003)
+    @Test("the explicit term alone is unreliable from g = 0.5, α = 0.1: some flossing seeds drive λ_max away from zero, none below log(1 − α)")
+    func explicitTermIsUnreliable() throws {
+        // Design §5's NumPy prototype saw the explicit term alone run away: the origin loses
+        // stability, units saturate (φ' → 0) and λ_max falls toward log(1 − α) ≈ −0.105. Here
+        // that happens in some realizations, not all. Measured over flossing seeds 7–11:
+        // −0.0454 → −0.069, −0.056, −0.013, −0.00004, −0.020 — two move away from zero, three
+        // toward it (an earlier version of this test pinned seed 7 and called it a runaway). What
+        // holds, and is tested: at least one seed ends farther from zero than it started, by more
+        // than 5 s.e. of its fresh estimate, and none falls below the saturation limit log(1 − α).
+        // Full and local flossing bring every one of these seeds to within 0.0011 of zero
+        // (fromOrdered).
+        let runs = try (7...11 as ClosedRange<UInt64>).map { try flossed(gain: 0.5, alpha: 0.1, mode: .localExplicit, seed: $0) }
+        let before = runs[0].before.exponents[0]
+        print("g = 0.5, α = 0.1, local-explicit: λ_max \(before) → \(runs.map { $0.after.exponents[0] }) (seeds 7–11)")
+        let away = runs.filter { abs($0.after.exponents[0]) - abs(before) > 5 * $0.after.standardErrors[0] }
+        #expect(away.count >= 1)
+        for r in runs { #expect(r.after.exponents[0] > log(1 - 0.1) - 0.003) }
     }
 
     @Test("with k = 3 the first three exponents all move toward zero (local flossing, g = 2, α = 1)")
@@ -80,12 +89,14 @@ struct FlossingDynamicsTests {
         for i in 0..<3 { #expect(abs(r.after.exponents[i]) < abs(r.before.exponents[i]), "λ\(i + 1)") }
     }
 
-    @Test("all four conditions × three modes (g ∈ {0.5, 2}, α ∈ {0.1, 1}), printed as a table", .enabled(if: extensiveRuns))
+    @Test("all four conditions × three modes (g ∈ {0.5, 2}, α ∈ {0.1, 1}), median of 5 seeds, printed as a table", .enabled(if: extensiveRuns))
     func fullGrid() throws {
         for (g, alpha) in [(0.5, 0.1), (0.5, 1.0), (2.0, 0.1), (2.0, 1.0)] {
             var line = "g = \(g), α = \(alpha):"
             for mode in FlossMode.allCases {
-                let r = try flossed(gain: g, alpha: alpha, mode: mode)
+                // The median realization over flossing seeds 7–11 (see expectFlossingReachesZero).
+                let runs = try (7...11 as ClosedRange<UInt64>).map { try flossed(gain: g, alpha: alpha, mode: mode, seed: $0) }
+                let r = runs.sorted { abs($0.after.exponents[0]) < abs($1.after.exponents[0]) }[runs.count / 2]
                 line += " \(mode.rawValue) \(String(format: "%+.4f → %+.4f", r.before.exponents[0], r.after.exponents[0]))"
                 if mode != .localExplicit {
                     // Full reaches 10%; local at least halves |λ_max| (design §5's minimum for local).
