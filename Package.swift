@@ -29,7 +29,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "FlossingTests", dependencies: ["BioRNN", "BioRNNTesting"]),
-        .testTarget(name: "StudyTests", dependencies: ["BioRNN", "BioRNNTesting"]),
+        .testTarget(name: "StudyTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.
         .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"]),
     ]

@@ -1,6 +1,7 @@
 import BioRNN
 import BioRNNTesting
 import Foundation
+import PropertyBased
 import Testing
 
 func temporaryDirectory() throws -> String {
@@ -74,6 +75,21 @@ struct StudyTests {
         #expect(try FileManager.default.attributesOfItem(atPath: summary)[.modificationDate] as! Date == stamp)
         try Collector.collect(a)
         #expect(try String(contentsOfFile: "\(a)/results.csv", encoding: .utf8) == ra)
+    }
+
+    @Test("sharding, as a property: for random grids and random n, the shards are disjoint and together are the grid")
+    func shardingProperty() async {
+        // Grids of 1…6 gains × 1…2 rules × 1…8 seeds (1…96 runs), n from 1 to 40 (so n > runs occurs).
+        let cases = zip(Gen.int(in: 1...6), Gen.int(in: 1...2), Gen.int(in: 1...8), Gen.int(in: 1...40))
+        await propertyCheck(count: 200, input: cases) { gains, rules, seeds, n in
+            let config = SweepConfig(tasks: ["delayed-xor"], gains: (1...gains).map { Double($0) / 2 },
+                                     rules: Array(["bptt", "eprop"].prefix(rules)), seeds: (1...seeds).map(UInt64.init))
+            let shards = (0..<n).map { config.runs(shard: ($0, n)).map(\.name) }
+            let union = shards.flatMap { $0 }
+            #expect(union.count == config.runs.count, "shards overlap or miss runs")
+            #expect(Set(union) == Set(config.runs.map(\.name)))
+            #expect(shards.allSatisfy { $0.count == config.runs.count / n || $0.count == config.runs.count / n + 1 }, "shards are balanced")
+        }
     }
 
     @Test("sharding: the shards are disjoint and together are the grid, for several n")

@@ -140,6 +140,13 @@ public struct SweepConfig: Equatable, Sendable {
     }
 }
 
+extension SweepConfig {
+    /// Shard i of n: the runs whose index in the grid order is ≡ i (mod n).
+    public func runs(shard: (index: Int, count: Int)) -> [RunSpec] {
+        runs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+    }
+}
+
 /// One run of a sweep: its training configuration and its directory name.
 public struct RunSpec: Sendable {
     public let config: TrainingConfig
@@ -173,7 +180,7 @@ public enum SweepRunner {
         let claims = (dir as NSString).appendingPathComponent(".claims")
         do { try fm.createDirectory(atPath: claims, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
         try AtomicFile.write(config.json.serialized + "\n", to: (dir as NSString).appendingPathComponent("sweep.json"))
-        let mine = config.runs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+        let mine = config.runs(shard: shard)
         var outcomes: [String: Outcome] = [:]
         for (done, spec) in mine.enumerated() {
             let runDir = (dir as NSString).appendingPathComponent(spec.name)
