@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
         guard n >= 1 && n <= 8192 else { throw InputError("n: must lie in 1…8192, got \(n)") }
         guard t >= 1 && t <= 1_000_000 else { throw InputError("t: must lie in 1…1000000, got \(t)") }
         guard b >= 1 && b <= 65536 else { throw InputError("b: must lie in 1…65536, got \(b)") }
-        guard Double(t + 1) * Double(b) * Double(n) <= Double(1 << 28) else { throw InputError("b: \(b) trials × \(n) units × \(t + 1) steps would need more than 2 GiB per trajectory") }
+        try Trajectory.checkSize(steps: t, trials: b, units: n, field: "b")
         guard repeats >= 1 && warmup >= 0 else { throw InputError("repeats: must be ≥ 1 (and warmup ≥ 0)") }
         let k = self.k ?? (workload == .lyapunov ? n : 1)
         guard k >= 1 && k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }

@@ -73,7 +73,7 @@ struct BadInputTests {
             Document(source: "model.json", valid: model.json, parse: { _ = try RNN(json: $0, source: $1) },
                      invalidValues: modelValues, shapeBreakers: matrixBreakers(["w_in", "w_rec", "w_out"]) + vectorBreakers(["b_rec", "h0", "dale_signs", "b_out"])),
             Document(source: "labels.json", valid: labelled.json, parse: { _ = try Batch(json: $0, source: $1) },
-                     invalidValues: batchValues.filter { $0.key != "targets" }, shapeBreakers: batchBreakers(["inputs", "labels", "mask"])),
+                     invalidValues: batchValues, shapeBreakers: batchBreakers(["inputs", "labels", "mask"])),
             Document(source: "targets.json", valid: regression.json, parse: { _ = try Batch(json: $0, source: $1) },
                      invalidValues: ["inputs": batchValues["inputs"]!, "targets": notAMatrix + [.null, .array([.array([.array([])])])]],
                      shapeBreakers: batchBreakers(["inputs", "targets"])),

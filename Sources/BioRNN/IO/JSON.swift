@@ -149,9 +149,14 @@ public enum AtomicFile {
         do {
             guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else { throw InputError("\(path): cannot write file") }
             let handle = try FileHandle(forWritingTo: tmp)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: Data(text.utf8))
-            try handle.synchronize()
+            do {
+                try handle.write(contentsOf: Data(text.utf8))
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
             if rename(tmp.path, url.path) != 0 { throw InputError("\(path): cannot write file") }
         } catch {
             try? FileManager.default.removeItem(at: tmp)

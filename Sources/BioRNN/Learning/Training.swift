@@ -45,12 +45,8 @@ public struct TrainingConfig: Equatable, Sendable {
         guard tauMs.isFinite && tauMs > 0 else { throw InputError("tau-ms: must be > 0, got \(tauMs)") }
         guard batchSize >= 1 else { throw InputError("batch-size: must be ≥ 1, got \(batchSize)") }
         guard evalTrials >= 1 else { throw InputError("eval-trials: must be ≥ 1, got \(evalTrials)") }
-        // A trajectory keeps (T + 1)·B·N states and as many pre-activations: refuse sizes whose
-        // trajectory alone would pass 2²⁸ doubles (2 GiB) rather than fail mid-run.
-        for (field, trials) in [("batch-size", batchSize), ("eval-trials", evalTrials)]
-        where Double(task.steps + 1) * Double(trials) * Double(units) > Double(1 << 28) {
-            throw InputError("\(field): \(trials) trials × \(units) units × \(task.steps + 1) steps would need more than 2 GiB per trajectory")
-        }
+        try Trajectory.checkSize(steps: task.steps, trials: batchSize, units: units, field: "batch-size")
+        try Trajectory.checkSize(steps: task.steps, trials: evalTrials, units: units, field: "eval-trials")
         guard logEvery >= 1 else { throw InputError("log-every: must be ≥ 1, got \(logEvery)") }
         guard optimizer.learningRate.isFinite && optimizer.learningRate > 0 else { throw InputError("lr: must be > 0, got \(optimizer.learningRate)") }
         if let c = optimizer.clipNorm { guard c.isFinite && c > 0 else { throw InputError("clip: must be > 0, got \(c)") } }

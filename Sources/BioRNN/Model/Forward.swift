@@ -16,6 +16,17 @@ public struct Trajectory: Sendable {
     public func output(_ t: Int, trial b: Int) -> [Double] { Array(y[(((t - 1) * trials + b) * outputs)..<(((t - 1) * trials + b + 1) * outputs)]) }
 }
 
+extension Trajectory {
+    /// A trajectory keeps (T + 1)·B·N states and as many pre-activations: sizes whose trajectory
+    /// alone would pass 2²⁸ doubles (2 GiB) are refused up front rather than failing mid-run.
+    /// `field` names the option that sets the number of trials.
+    public static func checkSize(steps: Int, trials: Int, units: Int, field: String) throws {
+        guard Double(steps + 1) * Double(trials) * Double(units) <= Double(1 << 28) else {
+            throw InputError("\(field): \(trials) trials × \(units) units × \(steps + 1) steps would need more than 2 GiB per trajectory")
+        }
+    }
+}
+
 extension RNN {
     /// Run the batch forward (design §2), all trials at once:
     ///
