@@ -20,7 +20,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         // GSL: the independent oracle, imported by BioRNNTesting only.
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
-        .target(name: "BioRNN", dependencies: ["COpenBLAS"]),
+        // Elementwise kernels compiled for every instruction set, picked at load time.
+        .target(name: "CKernels"),
+        .target(name: "BioRNN", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "BioRNNTesting", dependencies: ["BioRNN", "CGSL", propertyBased]),
         .executableTarget(name: "biornn", dependencies: ["BioRNN", argumentParser]),
         .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
