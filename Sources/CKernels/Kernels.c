@@ -8,3 +8,15 @@ void biornn_tanh_block(const double *x, double *y, long n) {
 #pragma clang loop interleave_count(4)
     for (long i = 0; i < n; i++) y[i] = biornn_tanh(x[i]);
 }
+
+void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
+    enum { tile = 8 };
+    for (long i0 = 0; i0 < rows; i0 += tile) {
+        const long i1 = i0 + tile < rows ? i0 + tile : rows;
+        for (long j0 = 0; j0 < cols; j0 += tile) {
+            const long j1 = j0 + tile < cols ? j0 + tile : cols;
+            for (long j = j0; j < j1; j++)
+                for (long i = i0; i < i1; i++) b[j * ldb + i] = a[i * lda + j];
+        }
+    }
+}

@@ -13,14 +13,19 @@ struct SweepCLITests {
              "iterations": 400, "units": 24, "batch_size": 8, "log_every": 20, "eval_trials": 32}
             """
         try config.write(toFile: "\(dir)/sweep.json", atomically: true, encoding: .utf8)
-        // Uninterrupted reference.
+        // Uninterrupted reference, timed: one run's share of it scales the kill moments below.
+        let started = DispatchTime.now().uptimeNanoseconds
         #expect(try CLI.run(["sweep", "\(dir)/sweep.json", "--out", "\(dir)/reference"]).status == 0)
+        let perRun = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / 12
         #expect(try CLI.run(["collect", "\(dir)/reference"]).status == 0)
         // Interrupted: kill -9 at seeded random moments (anywhere in training or in writing files),
-        // five times over. After each kill, every run that was complete before it is byte for byte intact.
+        // five times over. Each attempt waits until a seeded number of runs is complete (1–3 more,
+        // leaving at least 3 of 12) and then kills within one run's time, so the kills land inside
+        // the sweep however fast the machine and the code are. After each kill, every run that was
+        // complete before it is byte for byte intact.
         var rng = RandomStream(seed: 7, name: "kill-moments")
         var complete: [String: Data] = [:]      // run → its summary.json
-        var killedWhileRunning = 0
+        var killedWhileRunning = 0, completeAfterKills: [Int] = []
         for attempt in 0..<5 {
             let process = Process()
             process.executableURL = CLI.executable
@@ -29,7 +34,9 @@ struct SweepCLITests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32(rng.uniform(0.05, 0.9) * 1e6))
+            let target = min(complete.count + 1 + Int(rng.uniform(0, 3)), 9)
+            while process.isRunning, ((try? Collector.read("\(dir)/killed"))?.count ?? 0) < target { usleep(2000) }
+            usleep(UInt32(rng.uniform(0, 1) * perRun * 1e6))
             if process.isRunning { killedWhileRunning += 1 }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -39,7 +46,9 @@ struct SweepCLITests {
             for record in try Collector.read("\(dir)/killed") where complete[record.run] == nil {
                 complete[record.run] = FileManager.default.contents(atPath: "\(dir)/killed/\(record.run)/summary.json")
             }
+            completeAfterKills.append(complete.count)
         }
+        print("kill -9 and resume: runs complete after each kill \(completeAfterKills), \(killedWhileRunning) of 5 kills hit a running sweep")
         #expect(killedWhileRunning >= 3, "only \(killedWhileRunning) of 5 kills hit a running sweep")
         #expect(complete.count < 12, "the kills left nothing to resume")
         #expect(try CLI.run(["sweep", "\(dir)/sweep.json", "--out", "\(dir)/killed"]).status == 0)

@@ -104,9 +104,13 @@ public final class RNNMap: DynamicalMap {
     public func applyJacobian(at a: [Double], time t: Int, to q: inout Matrix) {
         let (n, k) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
         if scaled.rows != n || scaled.cols != k { scaled = Matrix(rows: n, cols: k) }
-        for j in 0..<n {
-            let d = phi.derivative(a[j])
-            for c in 0..<k { scaled.storage[j * k + c] = d * q.storage[j * k + c] }
+        q.storage.withUnsafeBufferPointer { qp in
+            scaled.storage.withUnsafeMutableBufferPointer { sp in
+                for j in 0..<n {
+                    let d = phi.derivative(a[j])
+                    for c in 0..<k { sp[j * k + c] = d * qp[j * k + c] }
+                }
+            }
         }
         // Q ← α·W_rec·(D·Q) + (1 − α)·Q
         Matrix.gemm(model.parameters.wRec, scaled, into: &q, alpha: alpha, beta: 1 - alpha)

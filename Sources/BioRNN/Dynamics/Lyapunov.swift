@@ -68,6 +68,7 @@ public enum Lyapunov {
         let qr = HouseholderQR(rows: n, cols: k)
         var r = Matrix(rows: k, cols: k)
         var accumulator = BlockAccumulator(count: k, steps: options.steps, blocks: options.blocks)
+        var logs = [Double](repeating: 0, count: k)
         for s in 0..<options.steps {
             map.applyJacobian(at: x, time: t, to: &q)
             map.step(&x, time: t)
@@ -78,7 +79,8 @@ public enum Lyapunov {
                         qr.factor(UnsafePointer(qp.baseAddress!), lda: k, q: qp.baseAddress!, ldq: k, r: rp.baseAddress!, ldr: k)
                     }
                 }
-                accumulator.add(step: s, (0..<k).map { log(r.storage[$0 * k + $0]) })
+                for i in 0..<k { logs[i] = log(r.storage[i * k + i]) }
+                accumulator.add(step: s, logs)
             }
         }
         return accumulator.result(sorted: true)

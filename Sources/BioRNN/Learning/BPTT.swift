@@ -39,9 +39,11 @@ public struct BPTT: LearningRule {
     func backward(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double]) -> Parameters {
         let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
         let p = model.parameters, alpha = model.alpha, phi = model.activation
-        var delta = [Double](repeating: 0, count: T * B * N)
-        var h0Delta = [Double](repeating: 0, count: B * N)
-        guard T > 0 else { return parameterGradients(model, batch, tr, g, delta, h0Delta) }
+        guard T > 0 else {
+            return parameterGradients(model, batch, tr, g, [], [Double](repeating: 0, count: B * N))
+        }
+        var delta = [Double](uninitializedCount: T * B * N)   // set by the readout GEMM first
+        var h0Delta = [Double](uninitializedCount: B * N)
         delta.withUnsafeMutableBufferPointer { dp in
             let d = dp.baseAddress!
             // ∂E/∂r_t for every t through the readout: one GEMM, G·W_out (T·B×O · O×N).
@@ -51,24 +53,27 @@ public struct BPTT: LearningRule {
                               b: w.baseAddress!, ldb: N, beta: 0, c: d, ldc: N)
                 }
             }
-            p.wRec.storage.withUnsafeBufferPointer { wp in
-                let w = wp.baseAddress!
-                for t in stride(from: T, through: 1, by: -1) {
-                    let cur = d + (t - 1) * B * N
-                    let next = d + t * B * N   // δ_{t+1}; unused at t = T
-                    if t < T {
-                        BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: next, lda: N, b: w, ldb: N, beta: 1, c: cur, ldc: N)
+            tr.a.withUnsafeBufferPointer { ap in
+                tr.r.withUnsafeBufferPointer { rp in
+                    p.wRec.storage.withUnsafeBufferPointer { wp in
+                        let (a, r, w) = (ap.baseAddress!, rp.baseAddress!, wp.baseAddress!)
+                        for t in stride(from: T, through: 1, by: -1) {
+                            let cur = d + (t - 1) * B * N
+                            let next = d + t * B * N   // δ_{t+1}; unused at t = T
+                            if t < T {
+                                BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: next, lda: N, b: w, ldb: N, beta: 1, c: cur, ldc: N)
+                            }
+                            phi.multiplyByDerivative(cur, at: a + t * B * N, output: r + t * B * N, count: B * N)
+                            if t < T { for idx in 0..<(B * N) { cur[idx] += (1 - alpha) * next[idx] } }
+                        }
+                        // δ_0 for h0.
+                        h0Delta.withUnsafeMutableBufferPointer { hp in
+                            let h = hp.baseAddress!
+                            BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: d, lda: N, b: w, ldb: N, beta: 0, c: h, ldc: N)
+                            phi.multiplyByDerivative(h, at: a, output: r, count: B * N)
+                            for idx in 0..<(B * N) { h[idx] += (1 - alpha) * d[idx] }
+                        }
                     }
-                    for idx in 0..<(B * N) {
-                        let carried = t < T ? (1 - alpha) * next[idx] : 0
-                        cur[idx] = carried + cur[idx] * phi.derivative(tr.a[t * B * N + idx], output: tr.r[t * B * N + idx])
-                    }
-                }
-                // δ_0 for h0.
-                h0Delta.withUnsafeMutableBufferPointer { hp in
-                    let h = hp.baseAddress!
-                    BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: d, lda: N, b: w, ldb: N, beta: 0, c: h, ldc: N)
-                    for idx in 0..<(B * N) { h[idx] = (1 - alpha) * d[idx] + h[idx] * phi.derivative(tr.a[idx], output: tr.r[idx]) }
                 }
             }
         }
@@ -116,34 +121,39 @@ public struct BPTT: LearningRule {
 /// ∂b_out = Σ rows of G, ∂h0 = Σ_b δ_0. Shared by every rule that produces a δ.
 func parameterGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double],
                         _ delta: [Double], _ h0Delta: [Double]) -> Parameters {
-    let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
+    let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
     let alpha = model.alpha
-    var grad = Parameters(zerosWithUnits: N, inputs: I, outputs: O)
+    var grad = Parameters(zerosWithUnits: N, inputs: I, outputs: model.outputs)
+    grad.h0 = columnSums(h0Delta, rows: B, cols: N)
+    guard T > 0 else { return grad }
     let rows = T * B
-    guard rows > 0 else { return grad }
     delta.withUnsafeBufferPointer { dp in
         let d = dp.baseAddress!
         tr.r.withUnsafeBufferPointer { rp in
-            let r = rp.baseAddress!
             grad.wRec.storage.withUnsafeMutableBufferPointer { w in
-                BLAS.gemm(.transposed, .none, m: N, n: N, k: rows, alpha: alpha, a: d, lda: N, b: r, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
+                BLAS.gemm(.transposed, .none, m: N, n: N, k: rows, alpha: alpha, a: d, lda: N, b: rp.baseAddress!, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
             }
-            if I > 0 {
-                batch.inputs.withUnsafeBufferPointer { x in
-                    grad.wIn.storage.withUnsafeMutableBufferPointer { w in
-                        BLAS.gemm(.transposed, .none, m: N, n: I, k: rows, alpha: alpha, a: d, lda: N, b: x.baseAddress!, ldb: I, beta: 0, c: w.baseAddress!, ldc: I)
-                    }
-                }
-            }
-            g.withUnsafeBufferPointer { gp in
-                grad.wOut.storage.withUnsafeMutableBufferPointer { w in
-                    BLAS.gemm(.transposed, .none, m: O, n: N, k: rows, alpha: 1, a: gp.baseAddress!, lda: O, b: r + B * N, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
+        }
+        if I > 0 {
+            batch.inputs.withUnsafeBufferPointer { x in
+                grad.wIn.storage.withUnsafeMutableBufferPointer { w in
+                    BLAS.gemm(.transposed, .none, m: N, n: I, k: rows, alpha: alpha, a: d, lda: N, b: x.baseAddress!, ldb: I, beta: 0, c: w.baseAddress!, ldc: I)
                 }
             }
         }
-        for row in 0..<rows { for j in 0..<N { grad.bRec[j] += alpha * d[row * N + j] } }
     }
-    for row in 0..<rows { for k in 0..<O { grad.bOut[k] += g[row * O + k] } }
-    for b in 0..<B { for j in 0..<N { grad.h0[j] += h0Delta[b * N + j] } }
+    grad.bRec = columnSums(delta, rows: rows, cols: N).map { alpha * $0 }
+    readoutGradients(&grad, batch, tr, g)
     return grad
+}
+
+/// Σ_i m[i, j] for a row-major rows×cols block, row by row (the order every caller relies on).
+func columnSums(_ m: [Double], rows: Int, cols: Int) -> [Double] {
+    var sums = [Double](repeating: 0, count: cols)
+    m.withUnsafeBufferPointer { mp in
+        sums.withUnsafeMutableBufferPointer { sp in
+            for i in 0..<rows { for j in 0..<cols { sp[j] += mp[i * cols + j] } }
+        }
+    }
+    return sums
 }

@@ -65,33 +65,44 @@ public struct EProp: LearningRule {
     /// e-prop weight estimates from postsynaptic signals L_t (T·B×N) and the presynaptic traces.
     func eligibilityGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, postsynaptic signal: [Double]) -> Parameters {
         let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
-        let alpha = model.alpha, phi = model.activation
+        let alpha = model.alpha
         var grad = Parameters(zerosLike: model.parameters)
         guard T > 0 else { return grad }
-        var l = signal                                            // becomes L_t ⊙ φ'(a_t)
-        var rBar = [Double](repeating: 0, count: T * B * N)       // r̄_t, t = 1…T
-        var xBar = [Double](repeating: 0, count: T * B * I)       // x̄_t
-        var bBar = 0.0, hBar = 1.0
-        for t in 1...T {
-            let row = (t - 1) * B
-            for idx in 0..<(B * N) {
-                let prevTrace = t > 1 ? rBar[(row - B) * N + idx] : 0
-                rBar[row * N + idx] = (1 - alpha) * prevTrace + alpha * tr.r[(t - 1) * B * N + idx]
-                l[row * N + idx] *= phi.derivative(tr.a[t * B * N + idx], output: tr.r[t * B * N + idx])
-            }
-            for idx in 0..<(B * I) {
-                let prevTrace = t > 1 ? xBar[(row - B) * I + idx] : 0
-                xBar[row * I + idx] = (1 - alpha) * prevTrace + alpha * batch.inputs[row * I + idx]
-            }
-            bBar = (1 - alpha) * bBar + alpha
-            hBar *= 1 - alpha
-            for b in 0..<B {
-                for j in 0..<N {
-                    grad.bRec[j] += bBar * l[(row + b) * N + j]
-                    grad.h0[j] += hBar * l[(row + b) * N + j]
+        var l = signal                                              // becomes L_t ⊙ φ'(a_t)
+        var rBar = [Double](uninitializedCount: T * B * N)          // r̄_t, t = 1…T
+        var xBar = [Double](uninitializedCount: T * B * I)          // x̄_t
+        var bRec = [Double](repeating: 0, count: N), h0 = [Double](repeating: 0, count: N)
+        l.withUnsafeMutableBufferPointer { lp in
+            tr.a.withUnsafeBufferPointer { ap in
+                tr.r.withUnsafeBufferPointer { rp in
+                    let (l, a, r) = (lp.baseAddress!, ap.baseAddress!, rp.baseAddress!)
+                    model.activation.multiplyByDerivative(l, at: a + B * N, output: r + B * N, count: T * B * N)
+                    rBar.withUnsafeMutableBufferPointer { tp in
+                        let rBar = tp.baseAddress!
+                        for idx in 0..<(B * N) { rBar[idx] = alpha * r[idx] }
+                        for idx in (B * N)..<(T * B * N) { rBar[idx] = (1 - alpha) * rBar[idx - B * N] + alpha * r[idx] }
+                    }
+                    // b̄_t and h̄_t are the same for every synapse: Σ_t b̄_t·Σ_b l_t and Σ_t h̄_t·Σ_b l_t.
+                    var bBar = 0.0, hBar = 1.0
+                    for t in 1...T {
+                        bBar = (1 - alpha) * bBar + alpha
+                        hBar *= 1 - alpha
+                        for b in 0..<B {
+                            let row = l + ((t - 1) * B + b) * N
+                            for j in 0..<N {
+                                bRec[j] += bBar * row[j]
+                                h0[j] += hBar * row[j]
+                            }
+                        }
+                    }
                 }
             }
         }
+        batch.inputs.withUnsafeBufferPointer { x in
+            for idx in 0..<(B * I) { xBar[idx] = alpha * x[idx] }
+            for idx in (B * I)..<(T * B * I) { xBar[idx] = (1 - alpha) * xBar[idx - B * I] + alpha * x[idx] }
+        }
+        (grad.bRec, grad.h0) = (bRec, h0)
         // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
         grad.wRec = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: N, storage: rBar))
         if I > 0 {
@@ -105,8 +116,13 @@ public struct EProp: LearningRule {
 func readoutGradients(_ grad: inout Parameters, _ batch: Batch, _ tr: Trajectory, _ g: [Double]) {
     let (T, B, N, O) = (batch.steps, batch.trials, tr.units, tr.outputs)
     guard T > 0 else { return }
-    let r = Matrix(rows: T * B, cols: N, storage: Array(tr.r[(B * N)...]))
-    let gm = Matrix(rows: T * B, cols: O, storage: g)
-    grad.wOut = Matrix.product(.transposed, gm, .none, r)
-    grad.bOut = (0..<O).map { k in (0..<(T * B)).reduce(0) { $0 + g[$1 * O + k] } }
+    g.withUnsafeBufferPointer { gp in
+        tr.r.withUnsafeBufferPointer { rp in
+            grad.wOut.storage.withUnsafeMutableBufferPointer { w in
+                BLAS.gemm(.transposed, .none, m: O, n: N, k: T * B, alpha: 1, a: gp.baseAddress!, lda: O,
+                          b: rp.baseAddress! + B * N, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
+            }
+        }
+    }
+    grad.bOut = columnSums(g, rows: T * B, cols: O)
 }

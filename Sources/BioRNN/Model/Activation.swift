@@ -69,6 +69,16 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// v ← v ⊙ φ'(x) for `count` values, with r = φ(x) at hand: the backward passes' blocks. The
+    /// same numbers as `derivative(_:output:)` one by one.
+    @inline(__always)
+    public func multiplyByDerivative(_ v: UnsafeMutablePointer<Double>, at x: UnsafePointer<Double>, output r: UnsafePointer<Double>, count: Int) {
+        switch self {
+        case .tanh: for i in 0..<count { v[i] *= 1 - r[i] * r[i] }
+        default: for i in 0..<count { v[i] *= derivative(x[i], output: r[i]) }
+        }
+    }
+
     /// tanh without a libm call: `biornn_tanh` of CKernels (the algorithm and its error are
     /// written there). glibc's tanh was a third of a training step at N = 256.
     @inline(__always)

@@ -40,9 +40,11 @@ extension RNN {
         precondition(batch.inputSize == inputs, "batch has \(batch.inputSize) inputs, the model \(inputs)")
         let (T, B, N, I, O) = (batch.steps, batch.trials, units, inputs, outputs)
         let p = parameters
-        var a = [Double](repeating: 0, count: (T + 1) * B * N)
-        var r = [Double](repeating: 0, count: (T + 1) * B * N)
-        var y = [Double](repeating: 0, count: T * B * O)
+        // Every entry is written before it is read: block 0 from h0, blocks 1…T by the input
+        // GEMM (or zeroed without inputs), the recurrence, φ and the readout.
+        var a = [Double](uninitializedCount: (T + 1) * B * N)
+        var r = [Double](uninitializedCount: (T + 1) * B * N)
+        var y = [Double](uninitializedCount: T * B * O)
         let alpha = self.alpha, phi = activation
         var noise = RandomStream(seed: noiseSeed, purpose: .noise)
         let noiseScale = alpha.squareRoot() * noiseSD
@@ -60,21 +62,25 @@ extension RNN {
                                       b: w.baseAddress!, ldb: I, beta: 0, c: a + B * N, ldc: N)
                         }
                     }
+                } else {
+                    (a + B * N).initialize(repeating: 0, count: T * B * N)
                 }
                 p.wRec.storage.withUnsafeBufferPointer { w in
-                    for t in 1...T {
-                        let cur = a + t * B * N, prev = a + (t - 1) * B * N
-                        for b in 0..<B {
-                            for j in 0..<N {
-                                let idx = b * N + j
-                                cur[idx] = (1 - alpha) * prev[idx] + alpha * (cur[idx] + p.bRec[j])
+                    p.bRec.withUnsafeBufferPointer { bias in
+                        for t in 1...T {
+                            let cur = a + t * B * N, prev = a + (t - 1) * B * N
+                            for b in 0..<B {
+                                for j in 0..<N {
+                                    let idx = b * N + j
+                                    cur[idx] = (1 - alpha) * prev[idx] + alpha * (cur[idx] + bias[j])
+                                }
                             }
+                            // A_t += α·R_{t−1}·W_recᵀ
+                            BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
+                                      b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)
+                            if noiseScale > 0 { for idx in 0..<(B * N) { cur[idx] += noiseScale * noise.normal() } }
+                            phi.apply(cur, to: r + t * B * N, count: B * N)
                         }
-                        // A_t += α·R_{t−1}·W_recᵀ
-                        BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
-                                  b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)
-                        if noiseScale > 0 { for idx in 0..<(B * N) { cur[idx] += noiseScale * noise.normal() } }
-                        phi.apply(cur, to: r + t * B * N, count: B * N)
                     }
                 }
                 // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.

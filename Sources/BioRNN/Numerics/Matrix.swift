@@ -108,3 +108,11 @@ public func dot(_ x: [Double], _ y: [Double]) -> Double {
     for i in 0..<x.count { s += x[i] * y[i] }
     return s
 }
+
+extension Array where Element == Double {
+    /// `count` doubles left unset, for buffers the caller overwrites before reading: the T·B·N
+    /// arrays of a training step would otherwise be zero-filled only to be overwritten.
+    init(uninitializedCount count: Int) {
+        self.init(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import COpenBLAS
 
 /// Householder QR of a tall or square matrix with explicit thin Q, by LAPACK (dgeqrf + dorgqr).
@@ -45,7 +46,7 @@ public final class HouseholderQR {
             tau.withUnsafeMutableBufferPointer { t in
                 work.withUnsafeMutableBufferPointer { w in
                     let c = cm.baseAddress!
-                    for i in 0..<m { for j in 0..<n { c[i + j * m] = a[i * lda + j] } }
+                    biornn_transpose(a, lda, c, m, m, n)
                     dgeqrf_(&mm, &nn, c, &ld, t.baseAddress, w.baseAddress, &lwork, &info)
                     precondition(info == 0, "dgeqrf failed with info = \(info)")
                     for i in 0..<n {
@@ -53,11 +54,11 @@ public final class HouseholderQR {
                     }
                     dorgqr_(&mm, &nn, &nn, c, &ld, t.baseAddress, w.baseAddress, &lwork, &info)
                     precondition(info == 0, "dorgqr failed with info = \(info)")
-                    for j in 0..<n {
-                        let sign: Double = r[j * ldr + j] < 0 ? -1 : 1
-                        if sign < 0 { for jj in j..<n { r[j * ldr + jj] = -r[j * ldr + jj] } }
-                        for i in 0..<m { q[i * ldq + j] = sign * c[i + j * m] }
+                    for j in 0..<n where r[j * ldr + j] < 0 {
+                        for jj in j..<n { r[j * ldr + jj] = -r[j * ldr + jj] }
+                        for i in 0..<m { c[i + j * m] = -c[i + j * m] }
                     }
+                    biornn_transpose(c, m, q, ldq, n, m)
                 }
             }
         }

@@ -63,4 +63,9 @@ static inline double biornn_tanh(double x) {
 /// y[i] = biornn_tanh(x[i]) for i < n, with the widest vectors the CPU has.
 void biornn_tanh_block(const double *x, double *y, long n);
 
+/// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
+/// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
+/// in 8×8 tiles so that neither side strides through memory one line per element.
+void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols);
+
 #endif
