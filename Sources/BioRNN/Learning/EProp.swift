@@ -83,15 +83,19 @@ public struct EProp: LearningRule {
                         for idx in (B * N)..<(T * B * N) { rBar[idx] = (1 - alpha) * rBar[idx - B * N] + alpha * r[idx] }
                     }
                     // b̄_t and h̄_t are the same for every synapse: Σ_t b̄_t·Σ_b l_t and Σ_t h̄_t·Σ_b l_t.
-                    var bBar = 0.0, hBar = 1.0
-                    for t in 1...T {
-                        bBar = (1 - alpha) * bBar + alpha
-                        hBar *= 1 - alpha
-                        for b in 0..<B {
-                            let row = l + ((t - 1) * B + b) * N
-                            for j in 0..<N {
-                                bRec[j] += bBar * row[j]
-                                h0[j] += hBar * row[j]
+                    bRec.withUnsafeMutableBufferPointer { bRec in
+                        h0.withUnsafeMutableBufferPointer { h0 in
+                            var bBar = 0.0, hBar = 1.0
+                            for t in 1...T {
+                                bBar = (1 - alpha) * bBar + alpha
+                                hBar *= 1 - alpha
+                                for b in 0..<B {
+                                    let row = l + ((t - 1) * B + b) * N
+                                    for j in 0..<N {
+                                        bRec[j] += bBar * row[j]
+                                        h0[j] += hBar * row[j]
+                                    }
+                                }
                             }
                         }
                     }
