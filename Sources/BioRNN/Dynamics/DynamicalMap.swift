@@ -86,19 +86,22 @@ public final class RNNMap: DynamicalMap {
 
     public func step(_ a: inout [Double], time t: Int) {
         let n = dimension, alpha = model.alpha, phi = model.activation, p = model.parameters
-        for j in 0..<n { rates[j] = phi(a[j]); drive[j] = p.bRec[j] }
-        if inputs.rows > 0 && inputs.cols > 0 {
-            let row = t % inputs.rows
-            for j in 0..<n { for i in 0..<inputs.cols { drive[j] += p.wIn[j, i] * inputs[row, i] } }
-        }
-        p.wRec.storage.withUnsafeBufferPointer { w in
-            rates.withUnsafeBufferPointer { r in
+        let row = inputs.rows > 0 && inputs.cols > 0 ? t % inputs.rows : nil
+        a.withUnsafeMutableBufferPointer { a in
+            rates.withUnsafeMutableBufferPointer { r in
                 drive.withUnsafeMutableBufferPointer { d in
-                    BLAS.gemv(.none, m: n, n: n, alpha: 1, a: w.baseAddress!, lda: n, x: r.baseAddress!, beta: 1, y: d.baseAddress!)
+                    phi.apply(a.baseAddress!, to: r.baseAddress!, count: n)
+                    for j in 0..<n { d[j] = p.bRec[j] }
+                    if let row {
+                        for j in 0..<n { for i in 0..<inputs.cols { d[j] += p.wIn[j, i] * inputs[row, i] } }
+                    }
+                    p.wRec.storage.withUnsafeBufferPointer { w in
+                        BLAS.gemv(.none, m: n, n: n, alpha: 1, a: w.baseAddress!, lda: n, x: r.baseAddress!, beta: 1, y: d.baseAddress!)
+                    }
+                    for j in 0..<n { a[j] = (1 - alpha) * a[j] + alpha * d[j] }
                 }
             }
         }
-        for j in 0..<n { a[j] = (1 - alpha) * a[j] + alpha * drive[j] }
     }
 
     public func applyJacobian(at a: [Double], time t: Int, to q: inout Matrix) {
