@@ -25,6 +25,7 @@ public struct Batch: Equatable, Sendable {
 
     public init(steps: Int, trials: Int, inputSize: Int, inputs: [Double],
                 targets: [Double]? = nil, targetSize: Int = 0, labels: [Int]? = nil, mask: [Double]? = nil) {
+        precondition(trials >= 1, "a batch has at least one trial")
         precondition(inputs.count == steps * trials * inputSize, "inputs: wrong size")
         precondition((targets == nil) != (labels == nil), "a batch has targets or labels")
         if let targets { precondition(targets.count == steps * trials * targetSize, "targets: wrong size") }
