@@ -1,7 +1,14 @@
 #include "Kernels.h"
 
-// One clone per instruction set; the loader picks the widest the CPU supports.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+// On x86-64, one clone per instruction set; the loader picks the widest the CPU supports.
+// Elsewhere (arm64), the baseline already has the vector unit the loop uses.
+#if defined(__x86_64__) && defined(__linux__)
+#define BIORNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BIORNN_CLONES
+#endif
+
+BIORNN_CLONES
 void biornn_tanh_block(const double *x, double *y, long n) {
     // Four vectors in flight: one tanh is a chain of ~30 dependent operations, so a single
     // vector per iteration leaves the units idle (measured: 3.4 → 2.0 ns per value, AVX-512).
