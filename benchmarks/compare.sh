@@ -9,7 +9,9 @@
 # 3. Times each workload ROUNDS times, alternating BioRNN and JAX, each time the median of 5 runs
 #    after 2 warm-ups, and prints the median of the rounds, the ratio, and BioRNN's GFLOP/s as a
 #    fraction of the dgemm peak.
-# 4. Times BioRNN's BPTT and e-prop steps against N and T, with the fitted growth exponent.
+# 4. Times the parts a workload cannot skip (the forward pass; one QR per step) alone, and the
+#    ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
+# 5. Times BioRNN's BPTT and e-prop steps against N and T, with the fitted growth exponent.
 #
 # Threads: OPENBLAS_NUM_THREADS is pinned to 2 (this machine's cores) unless set; JAX/XLA uses its
 # default CPU thread pool (all cores). JAX is installed from PyPI when missing.
@@ -36,6 +38,7 @@ echo
 echo "## Side by side (OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS, $rounds alternating rounds, $(nproc) cores)"
 echo
 printf "dgemm peak (N = 1024): %.2f GFLOP/s\n\n" "$peak"
+declare -A jax_ms
 echo "| workload | BioRNN ms | JAX ms | JAX / BioRNN | BioRNN GFLOP/s | of dgemm peak |"
 echo "|---|---|---|---|---|---|"
 while read -r what n t b k label; do
@@ -49,6 +52,7 @@ while read -r what n t b k label; do
     theirs+=("$($jax time "$dir" --what "$what" --k "$k" --repeats 5 --warmup 2 | field ms_median)")
   done
   a=$(median "${ours[@]}"); j=$(median "${theirs[@]}"); g=$(median "${gflops[@]}")
+  jax_ms["$what-$k"]=$j
   python3 -c "import sys; a, j, g, p = map(float, sys.argv[2:]); print(f'| {sys.argv[1]} | {a:.1f} | {j:.1f} | {j / a:.2f}× | {g:.2f} | {100 * g / p:.0f}% |')" \
     "$label" "$a" "$j" "$g" "$peak"
 done <<'WORKLOADS'
@@ -57,6 +61,22 @@ eprop 256 100 32 1 e-prop training step, N = 256, T = 100, B = 32
 lyapunov 256 1000 1 256 Lyapunov spectrum, N = k = 256, 1000 steps
 lyapunov 256 1000 1 32 λ_1…32, N = 256, 1000 steps
 WORKLOADS
+
+echo
+echo "## Floors: parts every BioRNN run of a workload must do, timed alone (median of 7 after 2 warm-ups)"
+echo
+echo "| part | BioRNN ms | caps the ratio for | at |"
+echo "|---|---|---|---|"
+forward=$("$biornn" bench --what forward --n 256 --t 100 --b 32 --json | field ms_median)
+qr256=$("$biornn" bench --what qr --n 256 --k 256 --json | field ms_median)
+qr32=$("$biornn" bench --what qr --n 256 --k 32 --repeats 101 --json | field ms_median)
+python3 - "$forward" "$qr256" "$qr32" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" <<'CAP'
+import sys
+forward, qr256, qr32, eprop, spectrum, first32 = map(float, sys.argv[1:])
+print(f"| forward pass, N = 256, T = 100, B = 32 | {forward:.1f} | e-prop step (JAX {eprop:.1f} ms) | {eprop / forward:.2f}× |")
+print(f"| 1000 QRs of 256 × 256 | {1000 * qr256:.1f} | spectrum, k = 256 (JAX {spectrum:.1f} ms) | {spectrum / (1000 * qr256):.2f}× |")
+print(f"| 1000 QRs of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1f} ms) | {first32 / (1000 * qr32):.2f}× |")
+CAP
 
 echo
 echo "## BioRNN against size (T = 100, B = 32; then N = 256, B = 32), median of 3 after 1 warm-up"

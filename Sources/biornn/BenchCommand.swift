@@ -9,18 +9,20 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             bptt and eprop: one training step (forward, gradient, Adam update) on B trials of T steps. lyapunov: the first k \
             exponents over T steps, QR every step (k defaults to N). floss: one full gradient-flossing step over a T-step \
-            window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. The problem (N units, \
+            window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. forward: the forward pass \
+            alone, a floor under bptt and eprop. qr: one Householder QR of an N×k block (k defaults to N), T of which are \
+            a floor under lyapunov. The problem (N units, \
             g = 1.5, tanh, α = 0.1, I = 4, O = 2, Gaussian data, seed 1) and the FLOP counts are documented in \
             Benchmark.swift; --save DIR writes model.json, batch.json, start.json (x0, Q0) and reference.json (BioRNN's \
             BPTT and e-prop gradients and the k exponents over T steps from x0, Q0) for other implementations. \
             OpenBLAS uses OPENBLAS_NUM_THREADS threads (reported as "threads").
             """
     )
-    @Option(help: "bptt, eprop, lyapunov, floss or dgemm.") var what: String
+    @Option(help: "bptt, eprop, lyapunov, floss, dgemm, forward or qr.") var what: String
     @Option(help: "Number of units N.") var n: Int
     @Option(help: "Time steps T.") var t: Int = 100
     @Option(help: "Trials per batch B.") var b: Int = 32
-    @Option(help: "Number of exponents k (lyapunov: default N; floss: default 1).") var k: Int?
+    @Option(help: "Number of exponents k (lyapunov and qr: default N; floss: default 1).") var k: Int?
     @Option(help: "Timed repetitions (the median is reported).") var repeats: Int = 7
     @Option(help: "Untimed warm-up repetitions.") var warmup: Int = 2
     @Option(help: "Write the problem (model.json, batch.json, start.json) into this folder.") var save: String?
@@ -35,7 +37,7 @@ struct BenchCommand: ParsableCommand {
         guard b >= 1 && b <= 65536 else { throw InputError("b: must lie in 1…65536, got \(b)") }
         try Trajectory.checkSize(steps: t, trials: b, units: n, field: "b")
         guard repeats >= 1 && warmup >= 0 else { throw InputError("repeats: must be ≥ 1 (and warmup ≥ 0)") }
-        let k = self.k ?? (workload == .lyapunov ? n : 1)
+        let k = self.k ?? (workload == .lyapunov || workload == .qr ? n : 1)
         guard k >= 1 && k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }
         if let save { try saveProblem(to: save, k: k) }
         let body = try Benchmark.work(workload, n: n, t: t, b: b, k: k)

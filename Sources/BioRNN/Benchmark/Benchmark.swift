@@ -19,6 +19,12 @@ public enum Benchmark {
         case floss
         /// One N×N×N dgemm: the machine's BLAS peak, for scale.
         case dgemm
+        /// The forward pass alone (the trajectory every training step starts from): a floor under
+        /// the bptt and eprop steps.
+        case forward
+        /// One Householder QR (dgeqrf + dorgqr, as every step of `lyapunov` does) of an N×k block:
+        /// T of them are a floor under the spectrum.
+        case qr
     }
 
     public static let inputs = 4, outputs = 2, alpha = 0.1, gain = 1.5
@@ -52,6 +58,8 @@ public enum Benchmark {
     ///     lyapunov  T·(2N²k + 4Nk² − 4k³/3)   J·Q, then dgeqrf and dorgqr (2Nk² − 2k³/3 each)
     ///     floss     2 × lyapunov              the window forward, and its adjoint about as much again
     ///     dgemm     2N³
+    ///     forward   2TBN² + 2TBNI + 2TBNO     W_rec·r, W_in·x, W_out·r
+    ///     qr        4Nk² − 4k³/3              dgeqrf and dorgqr
     public static func flops(_ w: Workload, n: Int, t: Int, b: Int, k: Int) -> Double {
         let (N, T, B, K) = (Double(n), Double(t), Double(b), Double(k))
         let (I, O) = (Double(inputs), Double(outputs))
@@ -61,6 +69,8 @@ public enum Benchmark {
         case .lyapunov: return T * (2 * N * N * K + 4 * N * K * K - 4 * K * K * K / 3)
         case .floss: return 2 * T * (2 * N * N * K + 4 * N * K * K - 4 * K * K * K / 3)
         case .dgemm: return 2 * N * N * N
+        case .forward: return 2 * T * B * N * N + 2 * T * B * N * I + 2 * T * B * N * O
+        case .qr: return 4 * N * K * K - 4 * K * K * K / 3
         }
     }
 
@@ -88,6 +98,23 @@ public enum Benchmark {
             guard k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }
             var flosser = Flosser(config, seed: 1)
             return { try flosser.floss(&net, steps: 1) }
+        case .forward:
+            let data = batch(steps: t, trials: b)
+            return { _ = net.run(data) }
+        case .qr:
+            var rng = RandomStream(seed: 1, purpose: .network)
+            let block = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
+            let qr = HouseholderQR(rows: n, cols: k)
+            var q = Matrix(rows: n, cols: k), r = Matrix(rows: k, cols: k)
+            return {
+                block.storage.withUnsafeBufferPointer { a in
+                    q.storage.withUnsafeMutableBufferPointer { qp in
+                        r.storage.withUnsafeMutableBufferPointer { rp in
+                            qr.factor(a.baseAddress!, lda: k, q: qp.baseAddress!, ldq: k, r: rp.baseAddress!, ldr: k)
+                        }
+                    }
+                }
+            }
         case .dgemm:
             var rng = RandomStream(seed: 1, purpose: .network)
             let a = Matrix.randomNormal(rows: n, cols: n, sd: 1, using: &rng)
