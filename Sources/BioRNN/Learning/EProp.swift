@@ -63,7 +63,7 @@ public struct EProp: LearningRule {
     }
 
     /// e-prop weight estimates from postsynaptic signals L_t (T·B×N) and the presynaptic traces.
-    func eligibilityGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, postsynaptic signal: [Double]) -> Parameters {
+    func eligibilityGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, postsynaptic signal: consuming [Double]) -> Parameters {
         let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
         let alpha = model.alpha
         var grad = Parameters(zerosLike: model.parameters)
