@@ -136,9 +136,7 @@ func parameterGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Do
         }
         if I > 0 {
             batch.inputs.withUnsafeBufferPointer { x in
-                grad.wIn.storage.withUnsafeMutableBufferPointer { w in
-                    BLAS.gemm(.transposed, .none, m: N, n: I, k: rows, alpha: alpha, a: d, lda: N, b: x.baseAddress!, ldb: I, beta: 0, c: w.baseAddress!, ldc: I)
-                }
+                grad.wIn = Matrix.transposedNarrowProduct(d, x.baseAddress!, rows: rows, n: N, m: I, alpha: alpha)
             }
         }
     }

@@ -110,7 +110,11 @@ public struct EProp: LearningRule {
         // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
         grad.wRec = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: N, storage: rBar))
         if I > 0 {
-            grad.wIn = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: I, storage: xBar))
+            l.withUnsafeBufferPointer { lp in
+                xBar.withUnsafeBufferPointer { xp in
+                    grad.wIn = Matrix.transposedNarrowProduct(lp.baseAddress!, xp.baseAddress!, rows: T * B, n: N, m: I, alpha: 1)
+                }
+            }
         }
         return grad
     }

@@ -146,6 +146,22 @@ extension Matrix {
     /// A·B as a new matrix.
     public static func * (a: Matrix, b: Matrix) -> Matrix { product(.none, a, .none, b) }
 
+    /// α·Aᵀ·X for a tall A (rows×n, row-major at `a`) and a tall, narrow X (rows×m, m a handful of
+    /// columns, e.g. the inputs): the n×m weight gradient of an input matrix. OpenBLAS computes the
+    /// transpose, α·Xᵀ·A (m×n), three times faster than this product directly (measured: 0.36
+    /// against 1.0 ms for n = 256, m = 4, rows = 3200), so that is what is computed, and the small
+    /// result is transposed.
+    static func transposedNarrowProduct(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>,
+                                        rows: Int, n: Int, m: Int, alpha: Double) -> Matrix {
+        var transposed = [Double](repeating: 0, count: m * n)
+        if rows > 0 && n > 0 && m > 0 {
+            transposed.withUnsafeMutableBufferPointer { c in
+                BLAS.gemm(.transposed, .none, m: m, n: n, k: rows, alpha: alpha, a: x, lda: m, b: a, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
+            }
+        }
+        return Matrix(rows: m, cols: n, storage: transposed).transposed
+    }
+
     /// op(A)·x as a new vector.
     public func times(_ x: [Double], _ trans: Transpose = .none) -> [Double] {
         let (outLen, inLen) = trans == .none ? (rows, cols) : (cols, rows)
