@@ -16,6 +16,15 @@ void biornn_tanh_block(const double *x, double *y, long n) {
     for (long i = 0; i < n; i++) y[i] = biornn_tanh(x[i]);
 }
 
+BIORNN_CLONES
+void biornn_leak(const double *restrict prev, double *restrict cur, const double *restrict bias, double alpha,
+                 long trials, long units) {
+#pragma clang fp contract(off)
+    for (long b = 0; b < trials; b++)
+        for (long j = 0; j < units; j++)
+            cur[b * units + j] = (1 - alpha) * prev[b * units + j] + alpha * (cur[b * units + j] + bias[j]);
+}
+
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
     enum { tile = 8 };
     for (long i0 = 0; i0 < rows; i0 += tile) {

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The states of a batch run through the RNN: a_t and r_t = φ(a_t) for t = 0…T (t = 0 is h0),
 /// and outputs y_t for t = 1…T. Storage is time-major with one B×N (or B×O) block per step:
 /// a_t of trial b, unit j is `a[(t·B + b)·N + j]`; y_t is `y[((t−1)·B + b)·O + k]`.
@@ -69,12 +71,7 @@ extension RNN {
                     p.bRec.withUnsafeBufferPointer { bias in
                         for t in 1...T {
                             let cur = a + t * B * N, prev = a + (t - 1) * B * N
-                            for b in 0..<B {
-                                for j in 0..<N {
-                                    let idx = b * N + j
-                                    cur[idx] = (1 - alpha) * prev[idx] + alpha * (cur[idx] + bias[j])
-                                }
-                            }
+                            biornn_leak(prev, cur, bias.baseAddress!, alpha, B, N)   // A_t ← (1 − α)·A_{t−1} + α·(A_t + b_rec)
                             // A_t += α·R_{t−1}·W_recᵀ
                             BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
                                       b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)

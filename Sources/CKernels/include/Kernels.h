@@ -63,6 +63,11 @@ static inline double biornn_tanh(double x) {
 /// y[i] = biornn_tanh(x[i]) for i < n, with the widest vectors the CPU has.
 void biornn_tanh_block(const double *x, double *y, long n);
 
+/// The leaky update of one B×N block before the recurrent product is added:
+///     cur[b·N + j] ← (1 − α)·prev[b·N + j] + α·(cur[b·N + j] + bias[j])
+/// (cur holds the input drive W_in·x_t on entry). The blocks must not overlap.
+void biornn_leak(const double *prev, double *cur, const double *bias, double alpha, long trials, long units);
+
 /// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
 /// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
 /// in 8×8 tiles so that neither side strides through memory one line per element.
