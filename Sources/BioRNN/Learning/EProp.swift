@@ -69,19 +69,14 @@ public struct EProp: LearningRule {
         var grad = Parameters(zerosLike: model.parameters)
         guard T > 0 else { return grad }
         var l = signal                                              // becomes L_t ⊙ φ'(a_t)
-        var rBar = [Double](uninitializedCount: T * B * N)          // r̄_t, t = 1…T
-        var xBar = [Double](uninitializedCount: T * B * I)          // x̄_t
+        let rBar = tr.r.withUnsafeBufferPointer { leakyTrace(of: $0, steps: T, block: B * N, alpha: alpha) }   // r̄_t from r_{t−1}
+        let xBar = batch.inputs.withUnsafeBufferPointer { leakyTrace(of: $0, steps: T, block: B * I, alpha: alpha) }   // x̄_t from x_t
         var bRec = [Double](repeating: 0, count: N), h0 = [Double](repeating: 0, count: N)
         l.withUnsafeMutableBufferPointer { lp in
             tr.a.withUnsafeBufferPointer { ap in
                 tr.r.withUnsafeBufferPointer { rp in
                     let (l, a, r) = (lp.baseAddress!, ap.baseAddress!, rp.baseAddress!)
                     model.activation.multiplyByDerivative(l, at: a + B * N, output: r + B * N, count: T * B * N)
-                    rBar.withUnsafeMutableBufferPointer { tp in
-                        let rBar = tp.baseAddress!
-                        for idx in 0..<(B * N) { rBar[idx] = alpha * r[idx] }
-                        for idx in (B * N)..<(T * B * N) { rBar[idx] = (1 - alpha) * rBar[idx - B * N] + alpha * r[idx] }
-                    }
                     // b̄_t and h̄_t are the same for every synapse: Σ_t b̄_t·Σ_b l_t and Σ_t h̄_t·Σ_b l_t.
                     bRec.withUnsafeMutableBufferPointer { bRec in
                         h0.withUnsafeMutableBufferPointer { h0 in
@@ -102,10 +97,6 @@ public struct EProp: LearningRule {
                 }
             }
         }
-        batch.inputs.withUnsafeBufferPointer { x in
-            for idx in 0..<(B * I) { xBar[idx] = alpha * x[idx] }
-            for idx in (B * I)..<(T * B * I) { xBar[idx] = (1 - alpha) * xBar[idx - B * I] + alpha * x[idx] }
-        }
         (grad.bRec, grad.h0) = (bRec, h0)
         // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
         grad.wRec = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: N, storage: rBar))
@@ -118,6 +109,19 @@ public struct EProp: LearningRule {
         }
         return grad
     }
+}
+
+/// The presynaptic traces of a time-major sequence of `steps` blocks of `block` values:
+///     out_1 = α·in_1,   out_t = (1 − α)·out_{t−1} + α·in_t
+/// (r̄_t from r_{t−1}, whose first block is r_0, and x̄_t from x_t).
+func leakyTrace(of input: UnsafeBufferPointer<Double>, steps: Int, block: Int, alpha: Double) -> [Double] {
+    var out = [Double](uninitializedCount: steps * block)
+    out.withUnsafeMutableBufferPointer { op in
+        guard steps > 0, block > 0, let o = op.baseAddress else { return }
+        for idx in 0..<block { o[idx] = alpha * input[idx] }
+        for idx in block..<(steps * block) { o[idx] = (1 - alpha) * o[idx - block] + alpha * input[idx] }
+    }
+    return out
 }
 
 /// The exact readout gradient every rule shares: ∂W_out = Σ_t G_tᵀ r_t, ∂b_out = Σ_t Σ_b G_t.
