@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "BioRNN", dependencies: ["COpenBLAS", "CKernels"]),
         .target(name: "BioRNNTesting", dependencies: ["BioRNN", "CGSL", propertyBased]),
         .executableTarget(name: "biornn", dependencies: ["BioRNN", argumentParser]),
-        .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", "CKernels", propertyBased]),
         .testTarget(name: "ModelTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "TaskTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),

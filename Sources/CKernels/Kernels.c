@@ -36,3 +36,69 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
         }
     }
 }
+
+// ---- The recurrent product with a packed matrix (see Kernels.h) ----
+
+enum { PANEL = 32, TILE_ROWS = 4, VECTORS = PANEL / 8 };
+typedef double vec8 __attribute__((vector_size(64), aligned(64)));   // one panel row is 4 of these
+typedef double vec8u __attribute__((vector_size(64), aligned(8)));   // the same, at any address of C
+
+long biornn_packed_count(long n, long k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
+
+void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed) {
+    for (long i0 = 0; i0 < n; i0 += PANEL)
+        for (long j = 0; j < k; j++) {
+            double *row = packed + i0 * k + j * PANEL;
+            for (long ii = 0; ii < PANEL; ii++) row[ii] = i0 + ii < n ? m[(i0 + ii) * rowStride + j * colStride] : 0;
+        }
+}
+
+// One tile: `rowsHere` (≤ TILE_ROWS, a constant after inlining) rows of R against one panel, into
+// `cols` (≤ PANEL) columns of C. 16 accumulators keep both FMA units busy through their latency.
+static inline __attribute__((always_inline)) void packedTile(int rowsHere, const double *r, long ldr,
+                                                             const double *panel, long k, double *c, long ldc,
+                                                             long cols, double alpha) {
+#pragma clang fp contract(off)
+    vec8 sum[TILE_ROWS][VECTORS];
+    for (int m = 0; m < rowsHere; m++)
+        for (int v = 0; v < VECTORS; v++) sum[m][v] = (vec8){0};
+    for (long j = 0; j < k; j++) {
+        const vec8 *w = (const vec8 *)(panel + j * PANEL);
+        for (int m = 0; m < rowsHere; m++) {
+            const double x = r[m * ldr + j];
+            const vec8 xs = {x, x, x, x, x, x, x, x};
+            for (int v = 0; v < VECTORS; v++) sum[m][v] = __builtin_elementwise_fma(xs, w[v], sum[m][v]);
+        }
+    }
+    const vec8 a = {alpha, alpha, alpha, alpha, alpha, alpha, alpha, alpha};
+    for (int m = 0; m < rowsHere; m++) {
+        if (cols == PANEL) {
+            for (int v = 0; v < VECTORS; v++) {
+                vec8u *out = (vec8u *)(c + m * ldc + 8 * v);
+                *out = *out + a * sum[m][v];
+            }
+        } else {
+            double s[PANEL];
+            memcpy(s, sum[m], sizeof s);
+            for (long i = 0; i < cols; i++) c[m * ldc + i] = c[m * ldc + i] + alpha * s[i];
+        }
+    }
+}
+
+BIORNN_CLONES
+void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
+                           const double *packed, double *c, long ldc) {
+    for (long i0 = 0; i0 < n; i0 += PANEL) {
+        const double *panel = packed + i0 * k;
+        const long cols = n - i0 < PANEL ? n - i0 : PANEL;
+        long b = 0;
+        for (; b + TILE_ROWS <= rows; b += TILE_ROWS)
+            packedTile(TILE_ROWS, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha);
+        switch (rows - b) {   // the last 1–3 rows, each count its own unrolled tile
+        case 3: packedTile(3, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 2: packedTile(2, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 1: packedTile(1, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        default: break;
+        }
+    }
+}

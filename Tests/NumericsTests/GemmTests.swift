@@ -1,5 +1,6 @@
 import BioRNN
 import BioRNNTesting
+import CKernels
 import PropertyBased
 import Testing
 
@@ -30,6 +31,17 @@ let gemmCases = zip(
     Gen.double(in: -2...2), Gen.element(of: [0.0, 1.0, -0.5]), Gen<UInt64>.value()
 ).map { GemmCase(m: $0, n: $1, k: $2, transA: $3, transB: $4, alpha: $5, beta: $6 ?? 0, seed: $7) }
 
+/// Products above `BLAS.gemm`'s 2²² multiply-adds, which it splits between threads by C's rows or,
+/// when C has fewer rows than columns, by its columns: a row or column count 1…300 against one
+/// 150…300, and k 64…128, so both splits occur along with uneven blocks and products below the
+/// threshold.
+let splitGemmCases = zip(
+    Gen.int(in: 1...300), Gen.int(in: 150...300), Gen.int(in: 64...128), Gen.bool, Gen<Transpose>.case, Gen<Transpose>.case,
+    Gen.double(in: -2...2), Gen<UInt64>.value()
+).map { few, many, k, wide, ta, tb, alpha, seed in
+    GemmCase(m: wide ? few : many, n: wide ? many : few, k: k, transA: ta, transB: tb, alpha: alpha, beta: 1, seed: seed)
+}
+
 @Suite("Matrix products against GSL's own CBLAS")
 struct GemmTests {
     @Test("gemm equals GSL dgemm within 2·γ_{k+2}·(|α||A||B| + |β||C₀|) per entry")
@@ -42,6 +54,58 @@ struct GemmTests {
             let budget = ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta)
             let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
             #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+        }
+    }
+
+    @Test("products large enough to be split between threads equal GSL dgemm within the same budget")
+    func splitGemmMatchesOracle() async {
+        await propertyCheck(count: 20, input: splitGemmCases) { c in
+            let (a, b, c0) = c.operands()
+            var ours = c0
+            Matrix.gemm(c.transA, a, c.transB, b, into: &ours, alpha: c.alpha, beta: c.beta)
+            let oracle = GSL.gemm(c.transA, a, c.transB, b, adding: c0, alpha: c.alpha, beta: c.beta)
+            let budget = ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta)
+            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
+            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+        }
+    }
+
+    /// The recurrent step's kernel, C += α·R·Mᵀ with M packed (forwards M = W_rec) or with M = Wᵀ
+    /// packed from W (backwards): every shape of tile and panel remainder (rows 1…11 against the
+    /// 4-row tile, n 1…70 against the 32-wide panel).
+    @Test("packed product C += α·R·Mᵀ equals GSL dgemm within 2·γ_{k+2}·(|α||R||Mᵀ| + |C₀|), for M and for a packed transpose")
+    func packedProductMatchesOracle() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...11), Gen.int(in: 1...70), Gen.int(in: 1...70), Gen.bool, Gen<UInt64>.value()) { rows, n, k, transposed, seed in
+            var rng = RandomStream(seed: seed)
+            let r = Matrix.randomNormal(rows: rows, cols: k, sd: 1, using: &rng)
+            let stored = transposed ? Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng) : Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
+            let c0 = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let alpha = rng.normal()
+            let ours = packedProduct(r, stored, transposed: transposed, c0: c0, alpha: alpha, rowBlocks: [rows])
+            let m: Matrix = transposed ? stored.transposed : stored
+            let oracle = GSL.gemm(.none, r, .transposed, m, adding: c0, alpha: alpha, beta: 1)
+            let budget = ErrorBudget.gemm(.none, r, .transposed, m, c0: c0, alpha: alpha, beta: 1)
+            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
+            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+        }
+    }
+
+    /// Why the forward and backward passes may split their trials between threads: each row's
+    /// sums run in the same order whichever block of rows it is computed in, so the bits are the
+    /// same (the claim is exact, not a tolerance).
+    @Test("packed product: the same bits however the rows are split into blocks")
+    func packedProductSplitInvariance() async {
+        await propertyCheck(count: 50, input: Gen.int(in: 2...40), Gen.int(in: 1...70), Gen.int(in: 1...70), Gen<UInt64>.value()) { rows, n, k, seed in
+            var rng = RandomStream(seed: seed)
+            let r = Matrix.randomNormal(rows: rows, cols: k, sd: 1, using: &rng)
+            let m = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
+            let c0 = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let cut = 1 + Int(rng.next() % UInt64(rows - 1))   // two blocks, 1…rows−1 and the rest
+            let whole = packedProduct(r, m, transposed: false, c0: c0, alpha: 0.3, rowBlocks: [rows])
+            let split = packedProduct(r, m, transposed: false, c0: c0, alpha: 0.3, rowBlocks: [cut, rows - cut])
+            let single = packedProduct(r, m, transposed: false, c0: c0, alpha: 0.3, rowBlocks: Array(repeating: 1, count: rows))
+            #expect(whole == split, "rows split at \(cut)")
+            #expect(whole == single, "rows one at a time")
         }
     }
 
@@ -83,4 +147,29 @@ struct GemmTests {
         Matrix.gemm(Matrix(rows: 2, cols: 0), Matrix(rows: 0, cols: 2), into: &c, beta: 2)
         #expect(c == Matrix([[2.0, 4], [6, 8]]))
     }
+}
+
+/// C₀ + α·R·Mᵀ by CKernels' packed product, with M = `stored` or its transpose, computed block
+/// by block over R's rows (`rowBlocks` sums to R's rows).
+func packedProduct(_ r: Matrix, _ stored: Matrix, transposed: Bool, c0: Matrix, alpha: Double, rowBlocks: [Int]) -> Matrix {
+    let (n, k) = transposed ? (stored.cols, stored.rows) : (stored.rows, stored.cols)
+    var packed = [Double](repeating: .nan, count: biornn_packed_count(n, k) + 8)   // +8: room to align to 64 bytes
+    var c = c0
+    packed.withUnsafeMutableBufferPointer { buffer in
+        let raw = UInt(bitPattern: buffer.baseAddress!)
+        let p = buffer.baseAddress! + Int((64 - raw % 64) % 64) / MemoryLayout<Double>.stride
+        stored.storage.withUnsafeBufferPointer { s in
+            if transposed { biornn_pack(s.baseAddress!, 1, stored.cols, n, k, p) } else { biornn_pack(s.baseAddress!, stored.cols, 1, n, k, p) }
+        }
+        r.storage.withUnsafeBufferPointer { rp in
+            c.storage.withUnsafeMutableBufferPointer { cp in
+                var first = 0
+                for count in rowBlocks {
+                    biornn_packed_product(count, n, k, alpha, rp.baseAddress! + first * k, k, p, cp.baseAddress! + first * n, n)
+                    first += count
+                }
+            }
+        }
+    }
+    return c
 }

@@ -120,7 +120,20 @@ public enum Benchmark {
             let a = Matrix.randomNormal(rows: n, cols: n, sd: 1, using: &rng)
             let bm = Matrix.randomNormal(rows: n, cols: n, sd: 1, using: &rng)
             var c = Matrix(rows: n, cols: n)
-            return { Matrix.gemm(a, bm, into: &c) }
+            // OpenBLAS's own threading, not BioRNN's split (`BLAS.threadCount`): the peak as
+            // OpenBLAS reaches it.
+            return {
+                BLAS.withOpenBLASThreads {
+                    a.storage.withUnsafeBufferPointer { pa in
+                        bm.storage.withUnsafeBufferPointer { pb in
+                            c.storage.withUnsafeMutableBufferPointer { pc in
+                                BLAS.rawGemm(.none, .none, m: n, n: n, k: n, alpha: 1, a: pa.baseAddress!, lda: n,
+                                             b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

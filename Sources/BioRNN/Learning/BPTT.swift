@@ -53,25 +53,30 @@ public struct BPTT: LearningRule {
                               b: w.baseAddress!, ldb: N, beta: 0, c: d, ldc: N)
                 }
             }
+            // The recurrence backwards, trial by trial independent, so the trials are split
+            // between threads; δ·W_rec is the product with W_recᵀ, packed once.
+            let recurrentTransposed = PackedMatrix(p.wRec, transposed: true)
             tr.a.withUnsafeBufferPointer { ap in
                 tr.r.withUnsafeBufferPointer { rp in
-                    p.wRec.storage.withUnsafeBufferPointer { wp in
-                        let (a, r, w) = (ap.baseAddress!, rp.baseAddress!, wp.baseAddress!)
-                        for t in stride(from: T, through: 1, by: -1) {
-                            let cur = d + (t - 1) * B * N
-                            let next = d + t * B * N   // δ_{t+1}; unused at t = T
-                            if t < T {
-                                BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: next, lda: N, b: w, ldb: N, beta: 1, c: cur, ldc: N)
+                    h0Delta.withUnsafeMutableBufferPointer { hp in
+                        let (a, r, h) = (ap.baseAddress!, rp.baseAddress!, hp.baseAddress!)
+                        TrialSplit.run(trials: B, multiplyAdds: Double(T * B) * Double(N * N)) { trials in
+                            let offset = trials.lowerBound * N, rows = trials.count, count = rows * N
+                            for t in stride(from: T, through: 1, by: -1) {
+                                let cur = d + (t - 1) * B * N + offset
+                                let next = d + t * B * N + offset   // δ_{t+1}; unused at t = T
+                                if t < T {
+                                    recurrentTransposed.accumulate(rows: rows, alpha: alpha, next, ldr: N, into: cur, ldc: N)
+                                }
+                                phi.multiplyByDerivative(cur, at: a + t * B * N + offset, output: r + t * B * N + offset, count: count)
+                                if t < T { for idx in 0..<count { cur[idx] += (1 - alpha) * next[idx] } }
                             }
-                            phi.multiplyByDerivative(cur, at: a + t * B * N, output: r + t * B * N, count: B * N)
-                            if t < T { for idx in 0..<(B * N) { cur[idx] += (1 - alpha) * next[idx] } }
-                        }
-                        // δ_0 for h0.
-                        h0Delta.withUnsafeMutableBufferPointer { hp in
-                            let h = hp.baseAddress!
-                            BLAS.gemm(.none, .none, m: B, n: N, k: N, alpha: alpha, a: d, lda: N, b: w, ldb: N, beta: 0, c: h, ldc: N)
-                            phi.multiplyByDerivative(h, at: a, output: r, count: B * N)
-                            for idx in 0..<(B * N) { h[idx] += (1 - alpha) * d[idx] }
+                            // δ_0 for h0.
+                            let h = h + offset, first = d + offset
+                            h.initialize(repeating: 0, count: count)
+                            recurrentTransposed.accumulate(rows: rows, alpha: alpha, first, ldr: N, into: h, ldc: N)
+                            phi.multiplyByDerivative(h, at: a + offset, output: r + offset, count: count)
+                            for idx in 0..<count { h[idx] += (1 - alpha) * first[idx] }
                         }
                     }
                 }

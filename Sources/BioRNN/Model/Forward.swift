@@ -36,7 +36,8 @@ extension RNN {
     ///     R_t = φ(A_t),   Y_t = R_t·W_outᵀ + 1·b_outᵀ
     ///
     /// with B×N state blocks A_t. The input drive X·W_inᵀ of all steps is one GEMM, as is the
-    /// readout of all steps; the time loop does one B×N×N GEMM per step and allocates nothing.
+    /// readout of all steps; the time loop does one B×N·N×N product per step with W_rec packed
+    /// once (`PackedMatrix`), splits the trials between threads, and allocates nothing.
     /// Private noise (σ > 0) is drawn from `RandomStream(seed: noiseSeed, purpose: .noise)`.
     public func run(_ batch: Batch, noiseSeed: UInt64 = 0) -> Trajectory {
         precondition(batch.inputSize == inputs, "batch has \(batch.inputSize) inputs, the model \(inputs)")
@@ -67,17 +68,26 @@ extension RNN {
                 } else {
                     (a + B * N).initialize(repeating: 0, count: T * B * N)
                 }
-                p.wRec.storage.withUnsafeBufferPointer { w in
-                    p.bRec.withUnsafeBufferPointer { bias in
+                // The recurrence, trial by trial independent: with private noise one thread draws
+                // it in the order above for all trials; without, the trials are split between
+                // threads, each running every step on its own rows.
+                let recurrent = PackedMatrix(p.wRec)
+                p.bRec.withUnsafeBufferPointer { bias in
+                    func recurrence(_ trials: Range<Int>, noise: UnsafeMutablePointer<RandomStream>?) {
+                        let offset = trials.lowerBound * N, rows = trials.count
                         for t in 1...T {
-                            let cur = a + t * B * N, prev = a + (t - 1) * B * N
-                            biornn_leak(prev, cur, bias.baseAddress!, alpha, B, N)   // A_t ← (1 − α)·A_{t−1} + α·(A_t + b_rec)
+                            let cur = a + t * B * N + offset, prev = a + (t - 1) * B * N + offset
+                            biornn_leak(prev, cur, bias.baseAddress!, alpha, rows, N)   // A_t ← (1 − α)·A_{t−1} + α·(A_t + b_rec)
                             // A_t += α·R_{t−1}·W_recᵀ
-                            BLAS.gemm(.none, .transposed, m: B, n: N, k: N, alpha: alpha, a: r + (t - 1) * B * N, lda: N,
-                                      b: w.baseAddress!, ldb: N, beta: 1, c: cur, ldc: N)
-                            if noiseScale > 0 { for idx in 0..<(B * N) { cur[idx] += noiseScale * noise.normal() } }
-                            phi.apply(cur, to: r + t * B * N, count: B * N)
+                            recurrent.accumulate(rows: rows, alpha: alpha, r + (t - 1) * B * N + offset, ldr: N, into: cur, ldc: N)
+                            if let noise { for idx in 0..<(rows * N) { cur[idx] += noiseScale * noise.pointee.normal() } }
+                            phi.apply(cur, to: r + t * B * N + offset, count: rows * N)
                         }
+                    }
+                    if noiseScale > 0 {
+                        recurrence(0..<B, noise: &noise)
+                    } else {
+                        TrialSplit.run(trials: B, multiplyAdds: Double(T * B) * Double(N * N)) { recurrence($0, noise: nil) }
                     }
                 }
                 // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.

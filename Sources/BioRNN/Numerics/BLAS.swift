@@ -1,5 +1,7 @@
 import Foundation
 import COpenBLAS
+import Dispatch
+import Synchronization
 
 /// Whether a BLAS operand enters as itself or transposed: op(A) = A or Aᵀ.
 public enum Transpose: Sendable, CaseIterable {
@@ -26,7 +28,27 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        rawGemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        // Large products: C's rows (or columns, when it has few rows) split into one block per
+        // thread, each block its own single-threaded OpenBLAS call (see `threadCount`). Each entry
+        // of C is the same dot product whichever block it falls in.
+        let threads = threadCount, splitRows = m >= n
+        guard threads > 1, Double(m) * Double(n) * Double(k) >= Double(1 << 22),
+              (splitRows ? m : n) >= 2 * threads else {
+            rawGemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let length = splitRows ? m : n
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)   // the blocks of C are disjoint
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            let lo = part * length / threads, hi = (part + 1) * length / threads
+            if splitRows {   // rows lo..<hi of op(A) and of C
+                rawGemm(transA, transB, m: hi - lo, n: n, k: k, alpha: alpha, a: transA == .none ? a + lo * lda : a + lo, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {         // columns lo..<hi of op(B) and of C
+                rawGemm(transA, transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
+                        b: transB == .none ? b + lo : b + lo * ldb, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
     }
 
     static func rawGemm(
@@ -93,10 +115,37 @@ public enum BLAS {
         return nil
     }
 
-    /// Threads OpenBLAS may use (OPENBLAS_NUM_THREADS sets the starting value).
+    /// The threads BioRNN computes on: large products split by rows (`gemm`), recurrences by
+    /// trials (`TrialSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
+    /// cores), which is then set to 1, because OpenBLAS's worker threads spin for about 0.1 s
+    /// (2²⁸ cycles, its THREAD_TIMEOUT) after every threaded call and so take a core from any
+    /// other thread of the process: BioRNN's two threads of a recurrence ran at 8.2–14.6 ms per
+    /// forward pass next to a spinning worker, and 8.2–8.7 ms without one (N = 256, B = 32,
+    /// T = 100). OpenBLAS's threads did not pay in LAPACK's QR at N = 256 either (measured: 2.4–3.5
+    /// against 3.8–4.3 ms for 256 × 256 on 1 and 2 threads).
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
+        get { threads.load(ordering: .relaxed) }
+        set { threads.store(max(newValue, 1), ordering: .relaxed) }
+    }
+
+    private static let threads = Atomic<Int>(takeOverThreads())
+
+    private static func takeOverThreads() -> Int {
+        let count = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        return max(count, 1)
+    }
+
+    /// Turns OpenBLAS's threads off before a LAPACK call (whose BLAS calls would use them); `gemm`
+    /// does so by reading `threadCount`.
+    static func useOwnThreads() { _ = threadCount }
+
+    /// Runs `body` with OpenBLAS's own threads (BioRNN's count of them): for measuring the
+    /// machine's dgemm peak as OpenBLAS reaches it. BioRNN's other threads must be idle meanwhile.
+    public static func withOpenBLASThreads<R>(_ body: () throws -> R) rethrows -> R {
+        openblas_set_num_threads(Int32(threadCount))
+        defer { openblas_set_num_threads(1) }
+        return try body()
     }
 
     /// The address of the dgemm that production code calls (for the oracle-independence test).

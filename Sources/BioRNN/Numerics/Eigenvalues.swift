@@ -7,6 +7,7 @@ extension Matrix {
         precondition(rows == cols, "eigenvalues of a non-square matrix")
         let n = rows
         guard n > 0 else { return [] }
+        BLAS.useOwnThreads()
         var a = transposed.storage   // column-major copy (dgeev overwrites it)
         var wr = [Double](repeating: 0, count: n), wi = wr
         var nn = Int32(n), lda = Int32(n), ldv: Int32 = 1, info: Int32 = 0, query: Int32 = -1

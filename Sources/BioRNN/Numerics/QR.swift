@@ -18,6 +18,7 @@ public final class HouseholderQR {
     private var work: [Double]
 
     public init(rows: Int, cols: Int) {
+        BLAS.useOwnThreads()   // before the workspace query's first LAPACK call
         precondition(cols >= 1 && rows >= cols, "QR needs rows ≥ cols ≥ 1, got \(rows)×\(cols)")
         self.rows = rows
         self.cols = cols

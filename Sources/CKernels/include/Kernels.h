@@ -74,4 +74,20 @@ void biornn_leak(const double *prev, double *cur, const double *bias, double alp
 /// in 8×8 tiles so that neither side strides through memory one line per element.
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols);
 
+/// The recurrent product of one time step against a matrix packed once for many steps:
+///
+///     C[b·ldc + i] += α·Σ_{j<k} R[b·ldr + j]·M_ij          b < rows, i < n
+///
+/// OpenBLAS repacks both operands on every call, which for a 32×256·256×256 step costs as much as
+/// the arithmetic; M (W_rec, or W_recᵀ going backwards) is the same for every step of a pass, so
+/// it is packed once (biornn_pack) into panels of 32 of its rows, column by column, zero-padded to
+/// a whole panel. Each sum runs j = 0, 1, …, k − 1 with one fused multiply-add per term and is
+/// then scaled and added to C, so every output has the same bits on every CPU and however the
+/// rows are split between threads.
+long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an n×k matrix
+/// M_ij = m[i·rowStride + j·colStride] (rowStride 1, colStride n packs a row-major matrix's transpose).
+void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
+void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
+                           const double *packed, double *c, long ldc);
+
 #endif
