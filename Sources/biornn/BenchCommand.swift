@@ -15,7 +15,8 @@ struct BenchCommand: ParsableCommand {
             g = 1.5, tanh, α = 0.1, I = 4, O = 2, Gaussian data, seed 1) and the FLOP counts are documented in \
             Benchmark.swift; --save DIR writes model.json, batch.json, start.json (x0, Q0) and reference.json (BioRNN's \
             BPTT and e-prop gradients and the k exponents over T steps from x0, Q0) for other implementations. \
-            OpenBLAS uses OPENBLAS_NUM_THREADS threads (reported as "threads").
+            BioRNN computes on OPENBLAS_NUM_THREADS threads (default: the cores; reported as "threads"), with \
+            OpenBLAS itself single-threaded except in dgemm.
             """
     )
     @Option(help: "bptt, eprop, lyapunov, floss, dgemm, forward or qr.") var what: String
@@ -51,7 +52,7 @@ struct BenchCommand: ParsableCommand {
         ])
         if json { Output.printJSON(result) } else {
             print("\(what) N=\(n) T=\(t) B=\(b) k=\(k): median \(String(format: "%.3f", timing.median * 1000)) ms over \(repeats), "
-                  + "\(String(format: "%.2f", flops / timing.median / 1e9)) GFLOP/s on \(BLAS.threadCount) OpenBLAS threads")
+                  + "\(String(format: "%.2f", flops / timing.median / 1e9)) GFLOP/s on \(BLAS.threadCount) threads")
         }
     }
 
