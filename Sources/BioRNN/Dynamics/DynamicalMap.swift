@@ -1,3 +1,4 @@
+import CKernels
 /// A discrete-time dynamical system x_{t+1} = f_t(x_t) that can also apply its Jacobian
 /// J_t(x) = ∂f_t/∂x to a block of tangent vectors. Lyapunov analysis needs nothing else, so the
 /// same estimators serve the RNN, linear maps and the classic reference systems.
@@ -62,7 +63,10 @@ public final class RNNMap: DynamicalMap {
     public let inputs: Matrix
     private var drive: [Double]       // W_in·x_t + b_rec
     private var rates: [Double]       // φ(a)
-    private var scaled = Matrix(rows: 0, cols: 0)   // diag(φ'(a))·Q
+    private var slopes: [Double]      // φ'(a)
+    private var scaled: [Double] = []  // (diag(φ'(a))·Q)ᵀ, k×N
+    private var product: [Double] = [] // (J·Q)ᵀ, k×N
+    private lazy var packedRecurrent = PackedMatrix(model.parameters.wRec)
 
     public init(_ model: RNN, inputs: Matrix? = nil) {
         self.model = model
@@ -70,6 +74,7 @@ public final class RNNMap: DynamicalMap {
         precondition(self.inputs.cols == model.inputs, "input sequence has \(self.inputs.cols) channels, the model \(model.inputs)")
         drive = Array(repeating: 0, count: model.units)
         rates = drive
+        slopes = drive
     }
 
     /// The map driven by the first trial of a batch.
@@ -104,18 +109,34 @@ public final class RNNMap: DynamicalMap {
         }
     }
 
+    /// J·Q = (1 − α)·Q + α·W_rec·(D·Q), D = diag(φ'(a)), computed with the tangent vectors as rows,
+    /// (J·Q)ᵀ = (1 − α)·Qᵀ + α·(D·Q)ᵀ·W_recᵀ: the step's product is then the recurrence's kernel
+    /// with W_rec packed once for the map's life rather than by OpenBLAS on every step, and the k
+    /// tangent vectors are split between threads as trials are.
     public func applyJacobian(at a: [Double], time t: Int, to q: inout Matrix) {
         let (n, k) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
-        if scaled.rows != n || scaled.cols != k { scaled = Matrix(rows: n, cols: k) }
-        q.storage.withUnsafeBufferPointer { qp in
-            scaled.storage.withUnsafeMutableBufferPointer { sp in
-                for j in 0..<n {
-                    let d = phi.derivative(a[j])
-                    for c in 0..<k { sp[j * k + c] = d * qp[j * k + c] }
+        if scaled.count != n * k { (scaled, product) = ([Double](repeating: 0, count: n * k), [Double](repeating: 0, count: n * k)) }
+        for j in 0..<n { slopes[j] = phi.derivative(a[j]) }
+        let (slopes, packed) = (self.slopes, packedRecurrent)
+        q.storage.withUnsafeMutableBufferPointer { qp in
+            scaled.withUnsafeMutableBufferPointer { sp in
+                product.withUnsafeMutableBufferPointer { pp in
+                    let (q, s, p) = (qp.baseAddress!, sp.baseAddress!, pp.baseAddress!)
+                    biornn_transpose(q, k, p, n, n, k)   // Qᵀ, k×N
+                    for c in 0..<k {
+                        for j in 0..<n {
+                            let v = p[c * n + j]
+                            s[c * n + j] = slopes[j] * v     // (D·Q)ᵀ
+                            p[c * n + j] = (1 - alpha) * v   // (1 − α)·Qᵀ
+                        }
+                    }
+                    TrialSplit.run(trials: k, multiplyAdds: Double(n * n) * Double(k)) { rows in
+                        packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
+                                          into: p + rows.lowerBound * n, ldc: n)
+                    }
+                    biornn_transpose(p, n, q, k, k, n)   // back to N×k
                 }
             }
         }
-        // Q ← α·W_rec·(D·Q) + (1 − α)·Q
-        Matrix.gemm(model.parameters.wRec, scaled, into: &q, alpha: alpha, beta: 1 - alpha)
     }
 }
