@@ -31,5 +31,8 @@ void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const
 int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 void openblas_set_num_threads(int num_threads);
+// Ends OpenBLAS's worker threads (exported by every OpenBLAS build with threads; its own fork
+// handler uses it). A later threaded call starts them again. Only while no OpenBLAS call runs.
+int blas_thread_shutdown_(void);
 
 #endif

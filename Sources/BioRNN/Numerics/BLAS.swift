@@ -68,6 +68,7 @@ public enum BLAS {
         _ transA: Transpose, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
+        useOwnThreads()
         guard m > 0, n > 0 else {
             let len = transA == .none ? m : n
             for i in 0..<len { y[i] = beta == 0 ? 0 : beta * y[i] }
@@ -85,6 +86,7 @@ public enum BLAS {
         m: Int, n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafePointer<Double>,
         a: UnsafeMutablePointer<Double>, lda: Int
     ) {
+        useOwnThreads()
         guard m > 0, n > 0 else { return }
         // Column-major Aᵀ ← Aᵀ + α·y·xᵀ.
         var mm = Int32(n), nn = Int32(m), ldaa = Int32(lda), one: Int32 = 1, al = alpha
@@ -117,12 +119,15 @@ public enum BLAS {
 
     /// The threads BioRNN computes on: large products split by rows (`gemm`), recurrences by
     /// trials (`TrialSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
-    /// cores), which is then set to 1, because OpenBLAS's worker threads spin for about 0.1 s
-    /// (2²⁸ cycles, its THREAD_TIMEOUT) after every threaded call and so take a core from any
-    /// other thread of the process: BioRNN's two threads of a recurrence ran at 8.2–14.6 ms per
-    /// forward pass next to a spinning worker, and 8.2–8.7 ms without one (N = 256, B = 32,
-    /// T = 100). OpenBLAS's threads did not pay in LAPACK's QR at N = 256 either (measured: 2.4–3.5
-    /// against 3.8–4.3 ms for 256 × 256 on 1 and 2 threads).
+    /// cores); OpenBLAS is then set to 1 thread and its idle workers ended, because they spin for
+    /// about 0.1 s (2²⁸ cycles, its THREAD_TIMEOUT) after starting and after every threaded call,
+    /// and so take a core from any other thread of the process: BioRNN's two threads of a
+    /// recurrence ran at 8.2–14.6 ms per forward pass next to a spinning worker, and 8.2–8.7 ms
+    /// without one (N = 256, B = 32, T = 100). OpenBLAS's threads did not pay in LAPACK's QR at
+    /// N = 256 either (measured: 2.4–3.5 against 3.8–4.3 ms for 256 × 256 on 1 and 2 threads).
+    ///
+    /// The first read happens before any OpenBLAS call (`gemm`, `gemv`, `ger`, QR and eigenvalues
+    /// read it first), under Swift's once-only initialisation, so no call is running then.
     public static var threadCount: Int {
         get { threads.load(ordering: .relaxed) }
         set { threads.store(max(newValue, 1), ordering: .relaxed) }
@@ -133,6 +138,7 @@ public enum BLAS {
     private static func takeOverThreads() -> Int {
         let count = Int(openblas_get_num_threads())
         openblas_set_num_threads(1)
+        _ = blas_thread_shutdown_()
         return max(count, 1)
     }
 
@@ -144,7 +150,10 @@ public enum BLAS {
     /// machine's dgemm peak as OpenBLAS reaches it. BioRNN's other threads must be idle meanwhile.
     public static func withOpenBLASThreads<R>(_ body: () throws -> R) rethrows -> R {
         openblas_set_num_threads(Int32(threadCount))
-        defer { openblas_set_num_threads(1) }
+        defer {
+            openblas_set_num_threads(1)
+            _ = blas_thread_shutdown_()   // or its workers would spin through the next 0.1 s
+        }
         return try body()
     }
 
