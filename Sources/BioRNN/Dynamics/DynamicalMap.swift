@@ -130,7 +130,7 @@ public final class RNNMap: DynamicalMap {
                             p[c * n + j] = (1 - alpha) * v   // (1 − α)·Qᵀ
                         }
                     }
-                    TrialSplit.run(trials: k, multiplyAdds: Double(n * n) * Double(k)) { rows in
+                    ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
                         packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
                                           into: p + rows.lowerBound * n, ldc: n)
                     }

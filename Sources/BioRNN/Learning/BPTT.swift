@@ -60,7 +60,7 @@ public struct BPTT: LearningRule {
                 tr.r.withUnsafeBufferPointer { rp in
                     h0Delta.withUnsafeMutableBufferPointer { hp in
                         let (a, r, h) = (ap.baseAddress!, rp.baseAddress!, hp.baseAddress!)
-                        TrialSplit.run(trials: B, multiplyAdds: Double(T * B) * Double(N * N)) { trials in
+                        ThreadSplit.run(B, work: Double(T * B) * Double(N * N)) { trials in
                             let offset = trials.lowerBound * N, rows = trials.count, count = rows * N
                             for t in stride(from: T, through: 1, by: -1) {
                                 let cur = d + (t - 1) * B * N + offset

@@ -87,7 +87,7 @@ extension RNN {
                     if noiseScale > 0 {
                         recurrence(0..<B, noise: &noise)
                     } else {
-                        TrialSplit.run(trials: B, multiplyAdds: Double(T * B) * Double(N * N)) { recurrence($0, noise: nil) }
+                        ThreadSplit.run(B, work: Double(T * B) * Double(N * N)) { recurrence($0, noise: nil) }
                     }
                 }
                 // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.

@@ -118,7 +118,7 @@ public enum BLAS {
     }
 
     /// The threads BioRNN computes on: large products split by rows (`gemm`), recurrences by
-    /// trials (`TrialSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
+    /// trials (`ThreadSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
     /// cores); OpenBLAS is then set to 1 thread and its idle workers ended, because they spin for
     /// about 0.1 s (2²⁸ cycles, its THREAD_TIMEOUT) after starting and after every threaded call,
     /// and so take a core from any other thread of the process: BioRNN's two threads of a

@@ -38,24 +38,23 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
     }
 }
 
-/// The trials of a batch split between threads for a whole pass: trials are independent in the
-/// forward and backward recurrences, so each thread runs every time step on its own rows and the
-/// threads meet once, at the end, instead of once per step.
-enum TrialSplit {
-    /// Runs `body` on contiguous ranges covering 0..<trials, one per thread, at once, on at most
-    /// `BLAS.threadCount` threads, and
-    /// on the calling thread alone when the pass is too small to repay starting threads.
-    ///
-    /// `multiplyAdds` is the pass's work: below 2²⁰ (about 20 µs on one core) a second thread's
-    /// start-up, some µs, is not worth it. The ranges differ in length by at most one trial.
-    static func run(trials: Int, multiplyAdds: Double, _ body: (Range<Int>) -> Void) {
-        let threads = min(BLAS.threadCount, trials)
-        guard threads > 1, multiplyAdds >= Double(1 << 20) else { body(0..<trials); return }
-        // Each call writes only its own trials' rows, so the calls do not race, which the compiler
+/// Work split between threads by independent rows: the trials of a batch in the forward and
+/// backward recurrences, the tangent vectors of a Lyapunov step, the units of e-prop's traces.
+/// Each thread runs every time step on its own rows, and the threads meet once, at the end,
+/// instead of once per step.
+enum ThreadSplit {
+    /// Runs `body` on contiguous ranges covering 0..<count, one per thread, at once, on at most
+    /// `BLAS.threadCount` threads, and on the calling thread alone when `work` (multiply-adds, or
+    /// elementwise operations) is below 2²⁰, about 20 µs on one core, which does not repay waking a
+    /// second thread (some µs). The ranges differ in length by at most one.
+    static func run(_ count: Int, work: Double, _ body: (Range<Int>) -> Void) {
+        let threads = min(BLAS.threadCount, count)
+        guard threads > 1, work >= Double(1 << 20) else { body(0..<count); return }
+        // Each call writes only its own rows, so the calls do not race, which the compiler
         // cannot see through the callers' pointers.
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: threads) { part in
-            body((part * trials / threads)..<((part + 1) * trials / threads))
+            body((part * count / threads)..<((part + 1) * count / threads))
         }
     }
 }
