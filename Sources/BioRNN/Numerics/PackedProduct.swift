@@ -39,7 +39,7 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
 }
 
 /// Work split between threads by independent rows: the trials of a batch in the forward and
-/// backward recurrences, the tangent vectors of a Lyapunov step, the units of e-prop's traces.
+/// backward recurrences, the tangent vectors of a Lyapunov step.
 /// Each thread runs every time step on its own rows, and the threads meet once, at the end,
 /// instead of once per step.
 enum ThreadSplit {
