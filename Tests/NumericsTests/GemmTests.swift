@@ -47,26 +47,14 @@ struct GemmTests {
     @Test("gemm equals GSL dgemm within 2·γ_{k+2}·(|α||A||B| + |β||C₀|) per entry")
     func gemmMatchesOracle() async {
         await propertyCheck(count: 200, input: gemmCases) { c in
-            let (a, b, c0) = c.operands()
-            var ours = c0
-            Matrix.gemm(c.transA, a, c.transB, b, into: &ours, alpha: c.alpha, beta: c.beta)
-            let oracle = GSL.gemm(c.transA, a, c.transB, b, adding: c0, alpha: c.alpha, beta: c.beta)
-            let budget = ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta)
-            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
-            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+            expectGemmWithinBudget(c)
         }
     }
 
     @Test("products large enough to be split between threads equal GSL dgemm within the same budget")
     func splitGemmMatchesOracle() async {
         await propertyCheck(count: 20, input: splitGemmCases) { c in
-            let (a, b, c0) = c.operands()
-            var ours = c0
-            Matrix.gemm(c.transA, a, c.transB, b, into: &ours, alpha: c.alpha, beta: c.beta)
-            let oracle = GSL.gemm(c.transA, a, c.transB, b, adding: c0, alpha: c.alpha, beta: c.beta)
-            let budget = ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta)
-            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
-            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+            expectGemmWithinBudget(c)
         }
     }
 
@@ -85,8 +73,7 @@ struct GemmTests {
             let m: Matrix = transposed ? stored.transposed : stored
             let oracle = GSL.gemm(.none, r, .transposed, m, adding: c0, alpha: alpha, beta: 1)
             let budget = ErrorBudget.gemm(.none, r, .transposed, m, c0: c0, alpha: alpha, beta: 1)
-            let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
-            #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget")
+            expectWithin(budget, ours, oracle)
         }
     }
 
@@ -172,4 +159,18 @@ func packedProduct(_ r: Matrix, _ stored: Matrix, transposed: Bool, c0: Matrix, 
         }
     }
     return c
+}
+
+/// Matrix.gemm on the case against GSL's dgemm, entry by entry within `ErrorBudget.gemm`.
+func expectGemmWithinBudget(_ c: GemmCase, sourceLocation: SourceLocation = #_sourceLocation) {
+    let (a, b, c0) = c.operands()
+    var ours = c0
+    Matrix.gemm(c.transA, a, c.transB, b, into: &ours, alpha: c.alpha, beta: c.beta)
+    let oracle = GSL.gemm(c.transA, a, c.transB, b, adding: c0, alpha: c.alpha, beta: c.beta)
+    expectWithin(ErrorBudget.gemm(c.transA, a, c.transB, b, c0: c0, alpha: c.alpha, beta: c.beta), ours, oracle, sourceLocation: sourceLocation)
+}
+
+func expectWithin(_ budget: Matrix, _ ours: Matrix, _ oracle: Matrix, sourceLocation: SourceLocation = #_sourceLocation) {
+    let violations = (0..<ours.storage.count).filter { abs(ours.storage[$0] - oracle.storage[$0]) > budget.storage[$0] }
+    #expect(violations.isEmpty, "\(violations.count) entries outside the rounding budget", sourceLocation: sourceLocation)
 }
