@@ -29,8 +29,9 @@ public enum BLAS {
             return
         }
         // Large products: C's rows (or columns, when it has few rows) split into one block per
-        // thread, each block its own single-threaded OpenBLAS call (see `threadCount`). Each entry
-        // of C is the same dot product whichever block it falls in.
+        // thread, each block its own single-threaded OpenBLAS call (see `threadCount`). Each block
+        // is the product of its own rows (columns), so the whole equals one call's up to rounding
+        // (GemmTests holds both to the GSL oracle's budget).
         let threads = threadCount, splitRows = m >= n
         guard threads > 1, Double(m) * Double(n) * Double(k) >= Double(1 << 22),
               (splitRows ? m : n) >= 2 * threads else {
@@ -117,7 +118,7 @@ public enum BLAS {
         return nil
     }
 
-    /// The threads BioRNN computes on: large products split by rows (`gemm`), recurrences by
+    /// The threads BioRNN computes on: large products split by rows or columns (`gemm`), recurrences by
     /// trials (`ThreadSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
     /// cores); OpenBLAS is then set to 1 thread and its idle workers ended, because they spin for
     /// about 0.1 s (2²⁸ cycles, its THREAD_TIMEOUT) after starting and after every threaded call,
