@@ -48,8 +48,8 @@ enum CLI {
         // Output goes to files, not pipes: nothing can block however much the child prints.
         let dir = try temporaryDirectory()
         let running = Running(process: process, directory: dir)
-        FileManager.default.createFile(atPath: running.outPath, contents: nil)
-        FileManager.default.createFile(atPath: running.errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: running.outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: running.errPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: running.outPath)!
         process.standardError = FileHandle(forWritingAtPath: running.errPath)!
         try process.run()
