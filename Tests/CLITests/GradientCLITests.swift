@@ -126,3 +126,36 @@ struct RuleCLITests {
         #expect(table.status == 0 && table.stdout.contains("eprop") && table.stdout.contains("±"))
     }
 }
+
+/// BioRNN splits work between `OPENBLAS_NUM_THREADS` threads (`BLAS.threadCount`): the trials of
+/// a recurrence, the tangent vectors of a Lyapunov step, the rows or columns of a large product.
+/// The numbers must not depend on that count, and here they do not at all: the recurrent kernel's
+/// sums run in one order whatever rows a thread gets (NumericsTests checks that bit for bit), and
+/// each block of a split product is an OpenBLAS call whose entries sum in the same order as in
+/// one call. Sizes are chosen so that every split happens (N = 64, T = 100, B = 32: 1.3·10⁷
+/// multiply-adds per pass and per weight-gradient product; k = N = 128: 2.1·10⁶ per J·Q).
+@Suite("results do not depend on the number of threads (end to end)")
+struct ThreadCountTests {
+    @Test("gradient --rule bptt|eprop and lyapunov print the same bytes on 1, 2 and 3 threads")
+    func sameBytes() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Benchmark.model(units: 64).json.serialized.write(toFile: "\(dir)/m64.json", atomically: true, encoding: .utf8)
+        try Benchmark.batch(steps: 100, trials: 32).json.serialized.write(toFile: "\(dir)/b.json", atomically: true, encoding: .utf8)
+        try Benchmark.model(units: 128).json.serialized.write(toFile: "\(dir)/m128.json", atomically: true, encoding: .utf8)
+        let commands = [
+            ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "bptt", "--loss", "mse", "--json"],
+            ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "eprop", "--loss", "mse", "--json"],
+            ["lyapunov", "--model", "\(dir)/m128.json", "--k", "128", "--steps", "100", "--transient", "20", "--seed", "3", "--json"],
+        ]
+        for command in commands {
+            let outputs = try [1, 2, 3].map { threads in
+                let r = try CLI.run(command, environment: ["OPENBLAS_NUM_THREADS": "\(threads)"])
+                #expect(r.status == 0, "\(command[0]) on \(threads) threads: \(r.stderr)")
+                return r.stdout
+            }
+            #expect(!outputs[0].isEmpty)
+            #expect(outputs[1] == outputs[0], "\(command.prefix(6).joined(separator: " ")): 2 threads differ from 1")
+            #expect(outputs[2] == outputs[0], "\(command.prefix(6).joined(separator: " ")): 3 threads differ from 1")
+        }
+    }
+}
