@@ -13,8 +13,9 @@
 #    ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
 # 5. Times BioRNN's BPTT and e-prop steps against N and T, with the fitted growth exponent.
 #
-# Threads: OPENBLAS_NUM_THREADS is pinned to 2 (this machine's cores) unless set; JAX/XLA uses its
-# default CPU thread pool (all cores). JAX is installed from PyPI when missing.
+# Threads: OPENBLAS_NUM_THREADS, BioRNN's thread count (OpenBLAS itself runs single-threaded but
+# for the dgemm peak), is pinned to 2 (this machine's cores) unless set; JAX/XLA uses its default
+# CPU thread pool (all cores). JAX is installed from PyPI when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/setup.sh
