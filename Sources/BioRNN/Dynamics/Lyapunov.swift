@@ -74,11 +74,7 @@ public enum Lyapunov {
             map.step(&x, time: t)
             t += 1
             if (s + 1) % options.qrEvery == 0 || s == options.steps - 1 {
-                q.storage.withUnsafeMutableBufferPointer { qp in
-                    r.storage.withUnsafeMutableBufferPointer { rp in
-                        qr.factor(UnsafePointer(qp.baseAddress!), lda: k, q: qp.baseAddress!, ldq: k, r: rp.baseAddress!, ldr: k)
-                    }
-                }
+                qr.orthonormalize(&q, r: &r)
                 for i in 0..<k { logs[i] = log(r.storage[i * k + i]) }
                 accumulator.add(step: s, logs)
             }

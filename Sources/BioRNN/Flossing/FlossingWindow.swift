@@ -69,11 +69,7 @@ public struct FlossingWindow {
             let tau = transient + t
             map.applyJacobian(at: a, time: tau - 1, to: &q)
             var r = Matrix(rows: k, cols: k)
-            q.storage.withUnsafeMutableBufferPointer { qp in
-                r.storage.withUnsafeMutableBufferPointer { rp in
-                    qr.factor(UnsafePointer(qp.baseAddress!), lda: k, q: qp.baseAddress!, ldq: k, r: rp.baseAddress!, ldr: k)
-                }
-            }
+            qr.orthonormalize(&q, r: &r)
             let scale = (0..<k).reduce(0.0) { max($0, r[$1, $1]) }
             for i in 0..<k where !(r[i, i] > 1e-13 * scale) || !r[i, i].isFinite {
                 throw FlossingError(message: "flossing: the tangent space collapsed at window step \(t) (R[\(i),\(i)] = \(r[i, i])): the Jacobian is (nearly) singular, e.g. saturated or silent units; use a smaller k")

@@ -65,6 +65,18 @@ public final class HouseholderQR {
         }
     }
 
+    /// Q ← the Q of Q = Q'·R in place, R into `r` (k×k): the re-orthonormalisation of a tangent
+    /// block that Lyapunov spectra and flossing windows do every step, without allocating.
+    public func orthonormalize(_ q: inout Matrix, r: inout Matrix) {
+        precondition(q.rows == rows && q.cols == cols && r.rows == cols && r.cols == cols,
+                     "QR workspace is \(rows)×\(cols), the block \(q.rows)×\(q.cols) and R \(r.rows)×\(r.cols)")
+        q.storage.withUnsafeMutableBufferPointer { qp in
+            r.storage.withUnsafeMutableBufferPointer { rp in
+                factor(UnsafePointer(qp.baseAddress!), lda: cols, q: qp.baseAddress!, ldq: cols, r: rp.baseAddress!, ldr: cols)
+            }
+        }
+    }
+
     /// Factor a row-major matrix into (Q, R) as new matrices.
     public func factor(_ a: Matrix) -> (q: Matrix, r: Matrix) {
         precondition(a.rows == rows && a.cols == cols, "QR workspace is \(rows)×\(cols), matrix is \(a.rows)×\(a.cols)")
