@@ -27,7 +27,7 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
     }
 }
 
-/// The learning-rule conformance kit (design §7.5): one call runs a rule through every check that
+/// The learning-rule conformance kit (BioRNN's ValidatingALearningRule article): one call runs a rule through every check that
 /// applies to it.
 ///
 ///     let report = ConformanceKit.run(name: "my-rule") { model in MyRule(model: model) }
@@ -42,43 +42,39 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
 ///   `permutingUnits`) renumbers the gradient (1e-10 relative to each tensor's norm: the same
 ///   sums in another order);
 /// - **declared exact relations** (`exactRelations`): equal to BPTT, to BPTT when W_rec = 0, to
-///   stop-gradient BPTT, or an exact readout — each to 1e-10 relative per tensor (design §3);
+///   stop-gradient BPTT, or an exact readout — each to 1e-10 relative per tensor (BioRNN's LearningRules article);
 /// - **learning**: training on the 2AF task (g = 1, `trainingIterations` steps of Adam)
 ///   lowers the held-out loss to at most 90% of its initial value (N = 16, 16 trials a batch).
 ///   Any rule that follows a descent direction clears this; a rule that does not learn fails.
 public enum ConformanceKit {
-    /// The random networks the checks run on.
-    public enum Networks: Sendable {
-        /// Any activation, Gaussian weights (random biases and h0).
-        case general
-        /// Dale networks with relu (ModProp's domain).
-        case daleRelu
-    }
-
     public struct Options: Sendable {
-        public var networks: Networks = .general
+        /// What the rule needs of a network, as the rule declares it (`MyRule.requirement`): the
+        /// random networks are drawn to satisfy it. With none, any activation and Gaussian
+        /// weights (random biases and h0); with Dale signs, Dale networks (relu unless another
+        /// activation is required) with positive biases.
+        public var requirement: NetworkRequirement = .none
         public var cases = 12
         public var seed: UInt64 = 2024
         public var trainingIterations = 60
-        public init(networks: Networks = .general) { self.networks = networks }
+        public init(requirement: NetworkRequirement = .none) { self.requirement = requirement }
     }
 
     /// A random network and batch for case `index`.
     public static func network(_ index: Int, _ options: Options) -> (RNN, Batch) {
-        var rng = RandomStream(seed: options.seed, name: "conformance-\(index)")
-        let units = 4 + rng.index(below: 7), inputs = 1 + rng.index(below: 3), outputs = 2 + rng.index(below: 2)
+        var rng = RandomStream(seed: options.seed, purpose: .testCase, index: index)
+        let units = min(4 + rng.index(below: 7), options.requirement.maxUnits ?? .max), inputs = 1 + rng.index(below: 3), outputs = 2 + rng.index(below: 2)
         let steps = 2 + rng.index(below: 11), trials = 1 + rng.index(below: 3)
         let alpha = rng.uniform(0.1, 1)
         let loss: LossKind = rng.bernoulli(0.5) ? .mse : .xent
-        switch options.networks {
-        case .general:
-            let activation = [Activation.tanh, .softplus, .retanh, .relu, .linear][rng.index(below: 5)]
+        let requirement = options.requirement
+        if !requirement.daleSigns {
+            let drawn = [Activation.tanh, .softplus, .retanh, .relu, .linear][rng.index(below: 5)]
             let c = RandomNetworkCase(seed: rng.next(), units: units, inputs: inputs, outputs: outputs, steps: steps,
-                                      trials: trials, alpha: alpha, activation: activation, loss: loss)
+                                      trials: trials, alpha: alpha, activation: requirement.activation ?? drawn, loss: loss)
             return (c.model, c.batch)
-        case .daleRelu:
+        } else {
             let c = RandomNetworkCase(seed: rng.next(), units: units, inputs: inputs, outputs: outputs, steps: steps,
-                                      trials: trials, alpha: alpha, activation: .relu, loss: loss)
+                                      trials: trials, alpha: alpha, activation: requirement.activation ?? .relu, loss: loss)
             var model = c.model
             var wrng = RandomStream(seed: rng.next(), purpose: .network)
             let (w, signs) = Connectivity.dale(gain: 1.2).recurrentWeights(units: units, using: &wrng)
@@ -130,7 +126,7 @@ public enum ConformanceKit {
             guard shapesOK else { continue }
 
             // Permutation equivariance.
-            var prng = RandomStream(seed: options.seed, name: "permutation-\(index)")
+            var prng = RandomStream(seed: options.seed, purpose: .permutation, index: index)
             var permutation = Array(0..<model.units)
             for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, prng.index(below: i + 1)) }
             let permutedOut = rule.permutingUnits(permutation).gradient(of: permuted(model, permutation), on: batch)
@@ -190,10 +186,7 @@ public enum ConformanceKit {
         config.units = 16          // small enough for RTRL (O(N⁴) per step) to train in about a second
         config.batchSize = 16
         config.logEvery = options.trainingIterations
-        if options.networks == .daleRelu {
-            config.initFamily = "dale"
-            config.activation = .relu
-        }
+        (config.initFamily, config.activation) = options.requirement.network(initFamily: config.initFamily, activation: config.activation)
         let name = "loss decreases on 2AF"
         do {
             let result = try withoutActuallyEscaping(make) { make in try train(config, makeRule: make) }

@@ -111,7 +111,7 @@ public enum GSL {
         let tb = transB == .none ? CblasNoTrans : CblasTrans
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
-                out.storage.withUnsafeMutableBufferPointer { pc in
+                out.withUnsafeMutableEntries { pc in
                     fn(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, pa.baseAddress, Int32(a.cols),
                        pb.baseAddress, Int32(b.cols), beta, pc.baseAddress, Int32(n))
                 }

@@ -1,7 +1,7 @@
 import BioRNN
 import Foundation
 
-/// A deliberately plain implementation of design §2 — one trial at a time, scalar loops, no
+/// A deliberately plain implementation of the model (BioRNN's TheModel article) — one trial at a time, scalar loops, no
 /// BLAS — used as the independent reference for the batched production forward pass and as the
 /// function that finite differences differentiate.
 public enum ReferenceRNN {
@@ -44,7 +44,7 @@ public enum ReferenceRNN {
         return states
     }
 
-    /// The loss of design §2 summed trial by trial.
+    /// The loss of the model (BioRNN's TheModel article) summed trial by trial.
     public static func loss(_ model: RNN, _ batch: Batch) -> Double {
         let (B, O) = (batch.trials, model.outputs)
         var total = 0.0

@@ -8,7 +8,7 @@ let extensiveRuns = ProcessInfo.processInfo.environment["BIORNN_EXTENSIVE"] == "
 /// The protocol every test below states (N = 64, tanh, autonomous, Adam lr 0.002, transient
 /// 300, 200 flossing steps): full flossing with a 50-step window (longer windows make the exact
 /// gradient explode in chaotic networks), local and local-explicit with the 200-step window of
-/// design §5. λ_max is then measured on a fresh trajectory: new seeds, 500 + 3000 steps.
+/// the GradientFlossing article. λ_max is then measured on a fresh trajectory: new seeds, 500 + 3000 steps.
 func flossed(gain g: Double, alpha: Double, mode: FlossMode, k: Int = 1, steps: Int = 200,
              seeds: [UInt64] = [7]) throws -> [(before: LyapunovResult, after: LyapunovResult)] {
     let model0 = RNN.initial(units: 64, inputs: 1, outputs: 1, alpha: alpha, activation: .tanh, connectivity: .gaussian(gain: g), seed: 1)
@@ -119,7 +119,7 @@ struct FlossingDynamicsTests {
                 line += " \(mode.rawValue) \(String(format: "%+.4f → %+.4f", r.before.exponents[0], r.after.exponents[0]))"
                 if mode != .localExplicit {
                     // Full reaches 25% (expectFlossingReachesZero); local at least halves |λ_max|
-                    // (design §5's minimum for local).
+                    // (the GradientFlossing article's minimum for local).
                     #expect(reachedZero(r, within: mode == .full ? 0.25 : 0.5), "\(mode) at g = \(g), α = \(alpha)")
                 }
             }

@@ -55,7 +55,7 @@ struct BrokenEProp: LearningRule {
     var exactRelations: Set<ExactRelation> { EProp().exactRelations }
     func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
         var out = EProp().gradient(of: model, on: batch)
-        for path in [\Parameters.wRec.storage, \Parameters.wIn.storage, \Parameters.bRec, \Parameters.h0] {
+        for (name, path) in Parameters.tensors where ["w_rec", "w_in", "b_rec", "h0"].contains(name) {
             out.gradients[keyPath: path] = out.gradients[keyPath: path].map { -$0 }
         }
         return out
@@ -76,7 +76,7 @@ struct ConformanceTests {
 
     @Test("ModProp passes the kit on Dale/relu networks")
     func modProp() {
-        let report = ConformanceKit.run(name: "modprop", options: .init(networks: .daleRelu)) { model in try RuleRegistry.rule(named: "modprop", model: model, seed: 7) }
+        let report = ConformanceKit.run(name: "modprop", options: .init(requirement: ModProp.requirement)) { model in try RuleRegistry.rule(named: "modprop", model: model, seed: 7) }
         print(report)
         #expect(report.passed, "\(report)")
     }

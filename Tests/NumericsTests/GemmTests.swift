@@ -149,7 +149,7 @@ func packedProduct(_ r: Matrix, _ stored: Matrix, transposed: Bool, c0: Matrix, 
             if transposed { biornn_pack(s.baseAddress!, 1, stored.cols, n, k, p) } else { biornn_pack(s.baseAddress!, stored.cols, 1, n, k, p) }
         }
         r.storage.withUnsafeBufferPointer { rp in
-            c.storage.withUnsafeMutableBufferPointer { cp in
+            c.withUnsafeMutableEntries { cp in
                 var first = 0
                 for count in rowBlocks {
                     biornn_packed_product(count, n, k, alpha, rp.baseAddress! + first * k, k, p, cp.baseAddress! + first * n, n)

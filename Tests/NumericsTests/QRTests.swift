@@ -89,8 +89,8 @@ struct QRTests {
             let a = Matrix.randomNormal(rows: 20, cols: 6, sd: 1, using: &rng)
             var inPlace = a
             var r = Matrix(rows: 6, cols: 6)
-            inPlace.storage.withUnsafeMutableBufferPointer { p in
-                r.storage.withUnsafeMutableBufferPointer { pr in
+            inPlace.withUnsafeMutableEntries { p in
+                r.withUnsafeMutableEntries { pr in
                     workspace.factor(UnsafePointer(p.baseAddress!), lda: 6, q: p.baseAddress!, ldq: 6, r: pr.baseAddress!, ldr: 6)
                 }
             }

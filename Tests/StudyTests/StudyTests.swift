@@ -38,13 +38,13 @@ struct StudyTests {
 
     @Test("sweep configuration errors name the file and field", arguments: [
         (#"{"gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks: missing"),
-        (#"{"tasks": ["nope"], "gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks[0]: task: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)"),
+        (#"{"tasks": ["nope"], "gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks[0]: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": 100000}"#, "c.json: units: must lie in 1…4096, got 100000"),
-        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": 4, "flossing": {"f": "mode=full,k=5"}, "floss_rules": ["bptt"]}"#, "c.json: floss: k must lie in 1…4 (the number of units), got 5"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": 4, "flossing": {"f": "mode=full,k=5"}, "floss_rules": ["bptt"]}"#, "c.json: flossing.f: k must lie in 1…4 (the number of units), got 5"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "batch_size": 1000000}"#, "c.json: batch_size: 1000000 trials × 64 units × 41 steps would need more than 2 GiB per trajectory"),
-        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["magic"], "seeds": [1]}"#, "c.json: rules: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["magic"], "seeds": [1]}"#, "c.json: rules[0]: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1.5]}"#, "c.json: seeds: must be integers in 0…2⁵³"),
-        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "flossing": {"x": "mode=slow"}}"#, "c.json: flossing.x: floss: mode must be full, local or local-explicit, got 'slow'"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "flossing": {"x": "mode=slow"}}"#, "c.json: flossing.x: mode must be full, local or local-explicit, got 'slow'"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "iterations": 0}"#, "c.json: iterations: must be an integer ≥ 1, got 0.0"),
     ])
     func configErrors(text: String, message: String) {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The workloads of `biornn bench` (design §6) and of the JAX reference in `benchmarks/`: one
+/// The workloads of `biornn bench` (<doc:CommandLine>) and of the JAX reference in `benchmarks/`: one
 /// seeded problem per size, the FLOPs each workload is credited with, and a median timer.
 ///
 /// The problem: N units, Gaussian W_rec with g = 1.5, tanh, α = 0.1, I = 4 inputs, O = 2
@@ -95,7 +95,7 @@ public enum Benchmark {
             var config = FlossingConfig(mode: .full)
             (config.k, config.window, config.transient) = (k, t, 0)
             try config.validate()
-            guard k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }
+            try Lyapunov.checkExponentCount(k, units: n)
             var flosser = Flosser(config, seed: 1)
             return { try flosser.floss(&net, steps: 1) }
         case .forward:

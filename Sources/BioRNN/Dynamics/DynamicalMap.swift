@@ -15,42 +15,7 @@ public protocol DynamicalMap: AnyObject {
     func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix)
 }
 
-/// The linear map x ← A·x (J = A everywhere): the closed-form case of Lyapunov analysis, whose
-/// exponents are log|μ_i| of A's eigenvalues.
-public final class LinearMap: DynamicalMap {
-    public let matrix: Matrix
-    private var scratch: [Double]
-    private var product = Matrix(rows: 0, cols: 0)
-
-    public init(_ a: Matrix) {
-        precondition(a.rows == a.cols, "a linear map needs a square matrix")
-        matrix = a
-        scratch = Array(repeating: 0, count: a.rows)
-    }
-
-    public var dimension: Int { matrix.rows }
-
-    public func initialState(using rng: inout RandomStream) -> [Double] { (0..<dimension).map { _ in rng.normal() } }
-
-    public func step(_ x: inout [Double], time t: Int) {
-        matrix.storage.withUnsafeBufferPointer { a in
-            x.withUnsafeBufferPointer { xp in
-                scratch.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemv(.none, m: dimension, n: dimension, alpha: 1, a: a.baseAddress!, lda: dimension, x: xp.baseAddress!, beta: 0, y: y.baseAddress!)
-                }
-            }
-        }
-        swap(&x, &scratch)
-    }
-
-    public func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix) {
-        if product.rows != q.rows || product.cols != q.cols { product = Matrix(rows: q.rows, cols: q.cols) }
-        Matrix.gemm(matrix, q, into: &product)
-        swap(&q, &product)
-    }
-}
-
-/// The RNN of design §2 as a map on its pre-activations a (noise off):
+/// The RNN of <doc:TheModel> as a map on its pre-activations a (noise off):
 ///
 ///     f_t(a) = (1 − α)·a + α·(W_rec·φ(a) + W_in·x_t + b_rec)
 ///     J_t(a) = (1 − α)·I + α·W_rec·diag(φ'(a))

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a Lyapunov estimate is run (design §4).
+/// How a Lyapunov estimate is run (<doc:LyapunovAnalysis>).
 public struct LyapunovOptions: Sendable, Equatable {
     /// Steps run before measuring, so that the state reaches the attractor.
     public var transient = 500
@@ -24,12 +24,42 @@ public struct LyapunovOptions: Sendable, Equatable {
     }
 
     public func validate(dimension: Int, k: Int) throws {
-        guard transient >= 0 else { throw InputError("transient: must be ≥ 0, got \(transient)") }
-        guard steps >= 1 else { throw InputError("steps: must be ≥ 1, got \(steps)") }
-        guard qrEvery >= 1 else { throw InputError("qr-every: must be ≥ 1, got \(qrEvery)") }
-        guard k >= 1 && k <= dimension else { throw InputError("k: must lie in 1…\(dimension) (the number of units), got \(k)") }
-        guard blocks >= 2 else { throw InputError("blocks: must be ≥ 2, got \(blocks)") }
+        guard transient >= 0 && transient <= Self.maxSteps else { throw InputError(.transient, "must lie in 0…\(Self.maxSteps), got \(transient)") }
+        guard steps >= 1 && steps <= Self.maxSteps else { throw InputError(.steps, "must lie in 1…\(Self.maxSteps), got \(steps)") }
+        guard qrEvery >= 1 else { throw InputError(.qrEvery, "must be ≥ 1, got \(qrEvery)") }
+        try Lyapunov.checkExponentCount(k, units: dimension)
+        guard blocks >= 2 else { throw InputError(.blocks, "must be ≥ 2, got \(blocks)") }
     }
+
+    /// The most steps (transient or measured) one estimate may run: 10⁸, about an hour for a
+    /// single exponent of a 256-unit network, and far beyond where the standard error (∝ 1/√T)
+    /// stops paying for the time.
+    public static let maxSteps = 100_000_000
+
+    /// The same options with both seeds set to `seed`.
+    public func seeded(_ seed: UInt64) -> LyapunovOptions {
+        var o = self
+        o.initialConditionSeed = seed
+        o.orthonormalSeed = seed
+        return o
+    }
+}
+
+/// One named set of measurement lengths per purpose, each with its reason.
+extension LyapunovOptions {
+    /// `biornn lyapunov`'s defaults: 500 transient steps (10 relaxation times 1/α down to
+    /// α = 0.02) and 2000 measured ones, a standard error of about 0.003 per step on chaotic
+    /// N = 64 networks.
+    public static let command = LyapunovOptions(transient: 500, steps: 2000)
+
+    /// A training run's measurements: 200 transient and 1000 measured steps (s.e. ≈ 0.005 for
+    /// chaotic N = 64 networks). A run measures λ_max at every logged iteration, driven and
+    /// autonomous, so these are shorter than a one-off measurement.
+    public static let trainingRun = LyapunovOptions(transient: 200, steps: 1000)
+
+    /// Judging a flossed network: 500 transient and 3000 measured steps, longer than any
+    /// flossing window, so that the verdict is not the flossing loss's own noisy estimate.
+    public static let flossingEvaluation = LyapunovOptions(transient: 500, steps: 3000)
 }
 
 /// Lyapunov exponents, natural log per step, sorted descending, each with a standard error
@@ -41,8 +71,17 @@ public struct LyapunovResult: Sendable, Equatable {
     public var blockEstimates: [[Double]]
 }
 
-/// Lyapunov analysis by three independent routes (design §4).
+/// Lyapunov analysis by three independent routes (<doc:LyapunovAnalysis>).
 public enum Lyapunov {
+    /// The one check of a number of exponents k: 1 ≤ k ≤ N, the number of units (only k ≥ 1 while
+    /// N is not known yet). `field` is the setting blamed: `k`, or `floss` for a flossing schedule.
+    public static func checkExponentCount(_ k: Int, units: Int?, field: ConfigField = .k) throws {
+        guard k >= 1 && k <= (units ?? .max) else {
+            let range = units.map { "lie in 1…\($0) (the number of units)" } ?? "be ≥ 1"
+            throw InputError(field, "\(field == .k ? "" : "k ")must \(range), got \(k)")
+        }
+    }
+
     /// The first k exponents by the QR method (Benettin et al. 1980; Shimada & Nagashima 1979):
     ///
     ///     Q_0 orthonormal (QR of a Gaussian N×k block);  V_t = J_t·Q_{t−1}
@@ -53,10 +92,10 @@ public enum Lyapunov {
     /// `start` replaces the seeded initial state (before the transient) and Q_0 (n×k,
     /// orthonormal) — for comparisons with other implementations from the same point.
     public static func spectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions(),
-                                start: (state: [Double], basis: Matrix)? = nil) throws -> LyapunovResult {
+                                start: (state: [Double], basis: Matrix)? = nil, progress: StepProgress? = nil) throws -> LyapunovResult {
         let n = map.dimension
         try options.validate(dimension: n, k: k)
-        var (x, t) = settledState(map, options, from: start?.state)
+        var (x, t) = settledState(map, options, from: start?.state, progress: progress)
         var q: Matrix
         if let basis = start?.basis {
             precondition(basis.rows == n && basis.cols == k, "start basis is \(basis.rows)×\(basis.cols), expected \(n)×\(k)")
@@ -78,16 +117,18 @@ public enum Lyapunov {
                 for i in 0..<k { logs[i] = log(r.storage[i * k + i]) }
                 accumulator.add(step: s, logs)
             }
+            progress?.step(t)
         }
         return accumulator.result(sorted: true)
     }
 
     /// λ_max from one tangent vector, renormalised every q steps: v ← J_t·v, λ = (1/T)·Σ log‖v‖.
     /// O(N²) per step.
-    public static func maximalExponent(of map: some DynamicalMap, options: LyapunovOptions = LyapunovOptions()) throws -> LyapunovResult {
+    public static func maximalExponent(of map: some DynamicalMap, options: LyapunovOptions = LyapunovOptions(),
+                                       progress: StepProgress? = nil) throws -> LyapunovResult {
         let n = map.dimension
         try options.validate(dimension: n, k: 1)
-        var (x, t) = settledState(map, options)
+        var (x, t) = settledState(map, options, progress: progress)
         var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
         var v = Matrix.randomNormal(rows: n, cols: 1, sd: 1, using: &orng)
         v = (1 / v.frobeniusNorm) * v
@@ -101,6 +142,7 @@ public enum Lyapunov {
                 for i in 0..<n { v.storage[i] /= norm }
                 accumulator.add(step: s, [log(norm)])
             }
+            progress?.step(t)
         }
         return accumulator.result(sorted: false)
     }
@@ -108,10 +150,11 @@ public enum Lyapunov {
     /// λ_max from a perturbed twin trajectory, without any Jacobian: x' = x + ε·u, both advanced
     /// by f_t; every q steps d = ‖x' − x‖, accumulate log(d/ε), and pull x' back to distance ε
     /// along x' − x. Nonlinear effects bias the estimate by O(ε).
-    public static func twinExponent(of map: some DynamicalMap, options: LyapunovOptions = LyapunovOptions()) throws -> LyapunovResult {
+    public static func twinExponent(of map: some DynamicalMap, options: LyapunovOptions = LyapunovOptions(),
+                                    progress: StepProgress? = nil) throws -> LyapunovResult {
         let n = map.dimension
         try options.validate(dimension: n, k: 1)
-        var (x, t) = settledState(map, options)
+        var (x, t) = settledState(map, options, progress: progress)
         var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
         let u = (0..<n).map { _ in orng.normal() }
         let eps = options.twinSeparation, un = euclideanNorm(u)
@@ -128,16 +171,40 @@ public enum Lyapunov {
                 for i in 0..<n { twin[i] = x[i] + eps * diff[i] / d }
                 accumulator.add(step: s, [log(d / eps)])
             }
+            progress?.step(t)
         }
         return accumulator.result(sorted: false)
     }
 
     /// The state after the transient, from the initial-condition stream, and the time reached.
-    static func settledState(_ map: some DynamicalMap, _ options: LyapunovOptions, from state: [Double]? = nil) -> ([Double], Int) {
+    static func settledState(_ map: some DynamicalMap, _ options: LyapunovOptions, from state: [Double]? = nil,
+                             progress: StepProgress? = nil) -> ([Double], Int) {
         var rng = RandomStream(seed: options.initialConditionSeed, purpose: .initialCondition)
         var x = state ?? map.initialState(using: &rng)
-        for t in 0..<options.transient { map.step(&x, time: t) }
+        for t in 0..<options.transient {
+            map.step(&x, time: t)
+            progress?.step(t + 1)
+        }
         return (x, options.transient)
+    }
+}
+
+/// Reports how many steps (transient and measured) an estimator has run, about every 1% of
+/// `total`, to a callback that shows progress. Reporting reads nothing back, so results do not
+/// depend on it.
+public final class StepProgress {
+    let total: Int
+    let every: Int
+    let report: (_ done: Int, _ total: Int) -> Void
+
+    public init(total: Int, report: @escaping (_ done: Int, _ total: Int) -> Void) {
+        self.total = total
+        every = max(1, total / 100)
+        self.report = report
+    }
+
+    @inline(__always) func step(_ done: Int) {
+        if done % every == 0 { report(done, total) }
     }
 }
 

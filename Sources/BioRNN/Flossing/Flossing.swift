@@ -1,6 +1,6 @@
 import Foundation
 
-/// A flossing schedule and its settings (design §5; `--floss` of `train`, options of `floss`).
+/// A flossing schedule and its settings (<doc:GradientFlossing>; `--floss` of `train`, options of `floss`).
 public struct FlossingConfig: Equatable, Sendable {
     public var mode: FlossMode = .local
     /// Number of exponents regularised.
@@ -24,19 +24,19 @@ public struct FlossingConfig: Equatable, Sendable {
     public init(spec: String) throws {
         for item in spec.split(separator: ",") where !item.isEmpty {
             let parts = item.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { throw InputError("floss: '\(item)' is not key=value") }
+            guard parts.count == 2 else { throw InputError(.floss, "'\(item)' is not key=value") }
             let (key, value) = (parts[0], parts[1])
             func int() throws -> Int {
-                guard let v = Int(value), v >= 0 else { throw InputError("floss: \(key) must be an integer ≥ 0, got '\(value)'") }
+                guard let v = Int(value), v >= 0 else { throw InputError(.floss, "\(key) must be an integer ≥ 0, got '\(value)'") }
                 return v
             }
             func real() throws -> Double {
-                guard let v = Double(value), v.isFinite else { throw InputError("floss: \(key) must be a finite number, got '\(value)'") }
+                guard let v = Double(value), v.isFinite else { throw InputError(.floss, "\(key) must be a finite number, got '\(value)'") }
                 return v
             }
             switch key {
             case "mode":
-                guard let m = FlossMode(rawValue: value) else { throw InputError("floss: mode must be full, local or local-explicit, got '\(value)'") }
+                guard let m = FlossMode(rawValue: value) else { throw InputError(.floss, "mode must be full, local or local-explicit, got '\(value)'") }
                 mode = m
             case "k": k = try int()
             case "window": window = try int()
@@ -47,17 +47,17 @@ public struct FlossingConfig: Equatable, Sendable {
             case "every": every = try int()
             case "count": count = try int()
             case "w_in": if try int() != 0 { trainable.insert(.wIn) }
-            default: throw InputError("floss: unknown key '\(key)' (known: mode, k, window, transient, lr, target, pre, every, count, w_in)")
+            default: throw InputError(.floss, unknownName(key, kind: "key", known: ["mode", "k", "window", "transient", "lr", "target", "pre", "every", "count", "w_in"]))
             }
         }
         try validate()
     }
 
     public func validate() throws {
-        guard k >= 1 else { throw InputError("floss: k must be ≥ 1, got \(k)") }
-        guard window >= 1 else { throw InputError("floss: window must be ≥ 1, got \(window)") }
-        guard learningRate > 0 else { throw InputError("floss: lr must be > 0, got \(learningRate)") }
-        guard (every == 0) == (count == 0) else { throw InputError("floss: every and count go together (both 0, or both ≥ 1)") }
+        try Lyapunov.checkExponentCount(k, units: nil, field: .floss)
+        guard window >= 1 else { throw InputError(.floss, "window must be ≥ 1, got \(window)") }
+        guard learningRate > 0 else { throw InputError(.floss, "lr must be > 0, got \(learningRate)") }
+        guard (every == 0) == (count == 0) else { throw InputError(.floss, "every and count go together (both 0, or both ≥ 1)") }
     }
 
     public var specification: String {
@@ -65,7 +65,7 @@ public struct FlossingConfig: Equatable, Sendable {
     }
 }
 
-/// Gradient flossing of one network, with its own Adam state (design §5). Each step records a
+/// Gradient flossing of one network, with its own Adam state (<doc:GradientFlossing>). Each step records a
 /// fresh window — new initial condition and orthonormal system from `seed` and the step number,
 /// and, when driven, new inputs from `inputs(step)` — and follows the mode's gradient of
 /// L = (1/k)·Σ_i (λ_i − λ_target)².
@@ -86,9 +86,9 @@ public struct Flosser {
     /// `count` flossing steps on `model`. `inputs(step)` gives the input sequence of a step (nil:
     /// autonomous). Throws `FlossingError` if a window's tangent space collapses.
     public mutating func floss(_ model: inout RNN, steps count: Int, inputs: ((Int) -> Matrix?)? = nil) throws {
-        guard config.k <= model.units else { throw InputError("floss: k must lie in 1…\(model.units) (the number of units), got \(config.k)") }
+        try Lyapunov.checkExponentCount(config.k, units: model.units, field: .floss)
         for _ in 0..<count {
-            var rng = RandomStream(seed: seed, name: "floss-step-\(steps)")
+            var rng = RandomStream(seed: seed, purpose: .flossingStep, index: steps)
             let map = RNNMap(model, inputs: inputs?(steps))
             let window = try FlossingWindow.record(map, k: config.k, transient: config.transient, window: config.window,
                                                    initialConditionSeed: rng.next(), orthonormalSeed: rng.next())
@@ -103,11 +103,11 @@ public struct Flosser {
     }
 }
 
-/// The first k exponents of a network on a fresh trajectory, for judging flossing: 500 transient
-/// and 3000 measured steps (longer than the flossing window) from seeds no flossing step uses.
+/// The first k exponents of a network on a fresh trajectory, for judging flossing
+/// (``LyapunovOptions/flossingEvaluation``), from seeds no flossing step uses.
 public func freshExponents(_ model: RNN, k: Int, inputs: Matrix? = nil, seed: UInt64) throws -> LyapunovResult {
-    var options = LyapunovOptions(transient: 500, steps: 3000)
-    var rng = RandomStream(seed: seed, name: "fresh-evaluation")
+    var options = LyapunovOptions.flossingEvaluation
+    var rng = RandomStream(seed: seed, purpose: .flossingEvaluation)
     options.initialConditionSeed = rng.next()
     options.orthonormalSeed = rng.next()
     return try Lyapunov.spectrum(of: RNNMap(model, inputs: inputs), k: k, options: options)

@@ -6,7 +6,7 @@ public struct FlossingError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Which gradient of the flossing loss to follow (design §5).
+/// Which gradient of the flossing loss to follow (<doc:GradientFlossing>).
 public enum FlossMode: String, CaseIterable, Sendable {
     /// The exact gradient, backpropagated through the trajectory and every QR factorisation.
     case full
@@ -52,7 +52,7 @@ public struct FlossingWindow {
     public static func record(_ map: RNNMap, k: Int, transient: Int, window: Int,
                               initialConditionSeed: UInt64, orthonormalSeed: UInt64) throws -> FlossingWindow {
         let n = map.dimension
-        guard k >= 1 && k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }
+        try Lyapunov.checkExponentCount(k, units: n)
         guard window >= 1 else { throw InputError("window: must be ≥ 1, got \(window)") }
         guard transient >= 0 else { throw InputError("transient: must be ≥ 0, got \(transient)") }
         var rng = RandomStream(seed: initialConditionSeed, purpose: .initialCondition)
@@ -194,7 +194,7 @@ public struct FlossingWindow {
     ///                W̄_rec,jk += s_j·r̄_k,τ−1,  W̄_in,ji += s_j·x̄_i,τ−1,  b̄_rec,j += s_j·b̄_τ−1
     ///
     /// with e-prop's presynaptic traces r̄_τ = (1 − α)r̄_{τ−1} + α·r_{τ−1} (x̄ for inputs, b̄ for the
-    /// bias, all from τ = 0). For k = 1, V̄_t = c·v_t/‖v_t‖² and this is design §5's rule. The
+    /// bias, all from τ = 0). For k = 1, V̄_t = c·v_t/‖v_t‖² and this is the local rule of <doc:GradientFlossing>. The
     /// factors c_i are the window's own exponents, known at its end: the per-step terms are
     /// sums a synapse can accumulate online, one per exponent, combined with the broadcast c_i.
     func localGradient(target: Double, stateTerm: Bool) -> Parameters {

@@ -1,14 +1,69 @@
 import Foundation
 
 /// Bad input from a user: a file, a field or an option. The CLI prints `message` on one line and
-/// exits with status 2 (design §6).
+/// exits with status 2 (<doc:CommandLine>).
+///
+/// An error about one setting of a configuration carries the setting as a ``ConfigField`` and the
+/// problem apart, so each interface names the setting its own way: the command line by its option
+/// (`trials: must be ≥ 1, got 0`), a sweep file by its JSON key (`batch_size: must be ≥ 1, got 0`).
 public struct InputError: Error, CustomStringConvertible, Equatable {
-    public let message: String
+    /// The setting at fault, when the error is about one.
+    public let field: ConfigField?
+    /// What is wrong with it (the whole message when there is no field).
+    public let problem: String
+
     /// Line breaks (which can arrive quoted from the input itself) are escaped: always one line.
     public init(_ message: String) {
-        self.message = message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        field = nil
+        problem = Self.oneLine(message)
     }
+
+    public init(_ field: ConfigField, _ problem: String) {
+        self.field = field
+        self.problem = Self.oneLine(problem)
+    }
+
+    /// Two errors are the same when they say the same thing.
+    public static func == (a: InputError, b: InputError) -> Bool { a.message == b.message }
+
+    /// The message as the command line shows it: `option: problem`.
+    public var message: String { field.map { "\($0.option): \(problem)" } ?? problem }
     public var description: String { message }
+
+    static func oneLine(_ s: String) -> String {
+        s.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+/// A setting of a training run, lyapunov measurement or flossing schedule that validation can
+/// blame, with its name in each interface: the command-line option and the JSON key of sweep
+/// files and config.json.
+public enum ConfigField: String, Sendable, CaseIterable {
+    case task, rule, initFamily, gain, seed, iterations, units, tauMs, activation, trials, optimizer
+    case learningRate, clip, logEvery, evalTrials, floss
+    case k, steps, transient, qrEvery, blocks
+
+    /// The option's name without its dashes, e.g. "tau-ms".
+    public var option: String {
+        switch self {
+        case .initFamily: return "init"
+        case .tauMs: return "tau-ms"
+        case .learningRate: return "lr"
+        case .logEvery: return "log-every"
+        case .evalTrials: return "eval-trials"
+        case .qrEvery: return "qr-every"
+        default: return rawValue
+        }
+    }
+
+    /// The key in sweep files and config.json, e.g. "tau_ms"; the trials of a training batch are
+    /// "batch_size" there.
+    public var jsonKey: String {
+        switch self {
+        case .trials: return "batch_size"
+        default: return option.replacingOccurrences(of: "-", with: "_")
+        }
+    }
 }
 
 /// A JSON document. Objects keep their keys' order so that written files read naturally and
@@ -72,9 +127,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// Read and parse a file.
     public static func read(path: String) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError("\(path): cannot read file")
-        }
+        let data = try FileContents.read(path)
         return try parse(data, source: path)
     }
 
@@ -135,34 +188,6 @@ public indirect enum JSONValue: Equatable, Sendable {
 extension JSONValue {
     public init(_ v: [Double]) { self = .array(v.map { .number($0) }) }
     public init(_ m: Matrix) { self = .array(m.rowArrays.map { JSONValue($0) }) }
-}
-
-/// Writing files so that no reader ever sees half of one: write to a temporary name in the same
-/// folder (unique per process and call, so concurrent writers never share one), flush it to disk,
-/// then rename into place (atomic on POSIX file systems). After a crash — of the process or of
-/// the machine — the file is either absent or whole.
-public enum AtomicFile {
-    public static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0 ... .max))")
-        do {
-            guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else { throw InputError("\(path): cannot write file") }
-            let handle = try FileHandle(forWritingTo: tmp)
-            do {
-                try handle.write(contentsOf: Data(text.utf8))
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            if rename(tmp.path, url.path) != 0 { throw InputError("\(path): cannot write file") }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw InputError("\(path): cannot write file")
-        }
-    }
 }
 
 /// A recursive-descent JSON parser over UTF-8 bytes.

@@ -1,4 +1,4 @@
-/// Exact gradient by backpropagation through time (design §3).
+/// Exact gradient by backpropagation through time (<doc:LearningRules>).
 ///
 /// With δ_t = ∂E/∂a_t (B×N blocks, δ_{T+1} = 0) and G_t = ∂E/∂y_t, going backwards:
 ///
@@ -159,4 +159,8 @@ func columnSums(_ m: [Double], rows: Int, cols: Int) -> [Double] {
         }
     }
     return sums
+}
+
+extension BPTT {
+    public var exactRelations: Set<ExactRelation> { truncation == nil ? [.equalsBPTT, .exactReadout] : [.exactReadout] }
 }

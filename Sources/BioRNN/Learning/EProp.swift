@@ -1,4 +1,4 @@
-/// e-prop (Bellec et al., Nat. Commun. 2020) for the leaky rate RNN of design §3, computed online,
+/// e-prop (Bellec et al., Nat. Commun. 2020) for the leaky rate RNN (<doc:LearningRules>), computed online,
 /// forward in time, from quantities each synapse or neuron has at time t:
 ///
 ///     presynaptic traces   r̄_t = (1 − α)·r̄_{t−1} + α·r_{t−1}      (W_rec; r̄_0 = 0)
@@ -137,4 +137,15 @@ func readoutGradients(_ grad: inout Parameters, _ batch: Batch, _ tr: Trajectory
         }
     }
     grad.bOut = columnSums(g, rows: T * B, cols: O)
+}
+
+extension EProp {
+    public var exactRelations: Set<ExactRelation> {
+        feedback == .symmetric ? [.equalsStopGradientBPTT, .equalsBPTTWithoutRecurrence, .exactReadout] : [.exactReadout]
+    }
+
+    public func permutingUnits(_ permutation: [Int]) -> any LearningRule {
+        guard case let .fixed(b) = feedback else { return self }
+        return EProp(feedback: .fixed(b.permutingRows(permutation)), noiseSeed: noiseSeed, name: name)
+    }
 }

@@ -30,10 +30,12 @@ public struct ModProp: LearningRule {
     public let cellType: [Int]
     public let noiseSeed: UInt64
     public var name: String { "modprop" }
-    static let requirement = InputError("rule: modprop requires a Dale network (dale_signs, e.g. --init dale) with relu activation")
+    /// Cell types come from Dale's signs, and the constant derivative μ stands for relu's.
+    public static let requirement = NetworkRequirement(daleSigns: true, activation: .relu)
 
     public init(model: RNN, mu: Double = 0.5, typesPerSign: Int = 1, modulation: Bool = true, noiseSeed: UInt64 = 0) throws {
-        guard model.activation == .relu, let signs = model.daleSigns else { throw Self.requirement }
+        try Self.requirement.check(rule: "modprop", units: model.units, activation: model.activation, dale: model.daleSigns != nil)
+        let signs = model.daleSigns!
         guard typesPerSign >= 1 else { throw InputError("rule: modprop types per sign must be ≥ 1") }
         guard mu.isFinite, mu >= 0 else { throw InputError("rule: modprop μ must be a finite number ≥ 0") }
         var cellType = [Int](repeating: 0, count: model.units)
@@ -126,5 +128,14 @@ public struct ModProp: LearningRule {
             grad.bRec[p] += total[from + biasColumn]
             grad.h0[p] += total[from + h0Column]
         }
+    }
+}
+
+extension ModProp {
+    public var exactRelations: Set<ExactRelation> { [.equalsBPTTWithoutRecurrence, .exactReadout] }
+    public func permutingUnits(_ permutation: [Int]) -> any LearningRule {
+        var types = cellType
+        for p in 0..<cellType.count { types[permutation[p]] = cellType[p] }
+        return ModProp(cellType: types, mu: mu, modulation: modulation, noiseSeed: noiseSeed)
     }
 }

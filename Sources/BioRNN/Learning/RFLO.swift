@@ -58,3 +58,10 @@ public struct RFLO: LearningRule {
         return LossAndGradient(loss: loss, gradients: grad)
     }
 }
+
+extension RFLO {
+    public var exactRelations: Set<ExactRelation> { [.exactReadout] }
+    public func permutingUnits(_ permutation: [Int]) -> any LearningRule {
+        RFLO(feedback: feedback.permutingRows(permutation), noiseSeed: noiseSeed)
+    }
+}

@@ -12,6 +12,7 @@
 public struct RTRL: LearningRule {
     /// 32 units: P ≈ 1100, one step costs ≈ 3.5e7 flops per trial.
     public static let maxUnits = 32
+    public static let requirement = NetworkRequirement(maxUnits: maxUnits, sizeReason: "its cost grows as N⁴ per step")
     public let noiseSeed: UInt64
     public var name: String { "rtrl" }
 
@@ -60,4 +61,8 @@ public struct RTRL: LearningRule {
         readoutGradients(&grad, batch, tr, g)
         return LossAndGradient(loss: loss, gradients: grad)
     }
+}
+
+extension RTRL {
+    public var exactRelations: Set<ExactRelation> { [.equalsBPTT, .exactReadout] }
 }

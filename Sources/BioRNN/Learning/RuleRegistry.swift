@@ -1,42 +1,56 @@
 /// `--rule` names to learning rules. Random feedback matrices (e-prop-random, RFLO) are drawn from
 /// `RandomStream(seed: seed, purpose: .feedback)`, so the same seed gives the same matrix.
 public enum RuleRegistry {
+    /// One named rule: what it requires of a network (declared by the rule's type) and how it is
+    /// built for a network.
+    struct Entry: Sendable {
+        let name: String
+        let requirement: NetworkRequirement
+        let make: @Sendable (_ model: RNN, _ seed: UInt64) throws -> any LearningRule
+    }
+
+    static let entries: [Entry] = [
+        Entry(name: "bptt", requirement: BPTT.requirement) { _, _ in BPTT() },
+        Entry(name: "rtrl", requirement: RTRL.requirement) { _, _ in RTRL() },
+        Entry(name: "eprop", requirement: EProp.requirement) { _, _ in EProp() },
+        Entry(name: "eprop-random", requirement: EProp.requirement) { model, seed in
+            EProp(feedback: .fixed(EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: seed)))
+        },
+        Entry(name: "rflo", requirement: RFLO.requirement) { model, seed in
+            RFLO(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: seed))
+        },
+        Entry(name: "modprop", requirement: ModProp.requirement) { model, _ in try ModProp(model: model) },
+    ]
+
+    /// The names `--rule` accepts; "tbptt:K" stands for truncated BPTT with any K ≥ 1.
     public static let names = ["bptt", "rtrl", "tbptt:K", "eprop", "eprop-random", "rflo", "modprop"]
 
     public static func rule(named name: String, model: RNN, seed: UInt64) throws -> any LearningRule {
-        switch name {
-        case "bptt": return BPTT()
-        case "rtrl":
-            try check(name, units: model.units, activation: model.activation, dale: model.daleSigns != nil)
-            return RTRL()
-        case "eprop": return EProp()
-        case "eprop-random":
-            return EProp(feedback: .fixed(EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: seed)))
-        case "rflo": return RFLO(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: seed))
-        case "modprop": return try ModProp(model: model)
-        default: return BPTT(truncation: try truncation(name))
-        }
+        try check(name, units: model.units, activation: model.activation, dale: model.daleSigns != nil)
+        guard let entry = entries.first(where: { $0.name == name }) else { return BPTT(truncation: try truncation(name)) }
+        return try entry.make(model, seed)
+    }
+
+    /// What the named rule needs of a network.
+    public static func requirement(of name: String) throws -> NetworkRequirement {
+        if let entry = entries.first(where: { $0.name == name }) { return entry.requirement }
+        _ = try truncation(name)
+        return BPTT.requirement
     }
 
     /// Checks that `name` is a rule that can train a network of this size and kind, before any
     /// network exists (validation ahead of work).
     public static func check(_ name: String, units: Int, activation: Activation, dale: Bool) throws {
-        switch name {
-        case "bptt", "eprop", "eprop-random", "rflo": return
-        case "rtrl":
-            guard units <= RTRL.maxUnits else {
-                throw InputError("rule: rtrl is limited to \(RTRL.maxUnits) units (its cost grows as N⁴ per step); the model has \(units)")
-            }
-        case "modprop": guard dale && activation == .relu else { throw ModProp.requirement }
-        default: _ = try truncation(name)
-        }
+        try requirement(of: name).check(rule: name, units: units, activation: activation, dale: dale)
     }
 
     /// K of "tbptt:K".
     static func truncation(_ name: String) throws -> Int {
-        guard name.hasPrefix("tbptt:") else { throw InputError("rule: unknown rule '\(name)' (known: \(names.joined(separator: ", ")))") }
+        guard name.hasPrefix("tbptt:") else {
+            throw InputError(.rule, unknownName(name, kind: "rule", known: names))
+        }
         guard let k = Int(name.dropFirst("tbptt:".count)), k >= 1 else {
-            throw InputError("rule: '\(name)': the truncation K of tbptt:K must be an integer ≥ 1")
+            throw InputError(.rule, "'\(name)': the truncation K of tbptt:K must be an integer ≥ 1")
         }
         return k
     }

@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// The rate nonlinearity φ (design §2), with the derivatives the learning rules and flossing use.
+/// The rate nonlinearity φ (<doc:TheModel>), with the derivatives the learning rules and flossing use.
 public enum Activation: String, CaseIterable, Sendable, Codable {
     /// φ(x) = tanh x
     case tanh

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Initial recurrent connectivity — the variable under study (design §2). g is the gain.
+/// Initial recurrent connectivity — the variable under study (<doc:InitialConnectivity>). g is the gain.
 public enum Connectivity: Equatable, Sendable {
     /// W_ij ~ N(0, g²/N), optionally with a zero diagonal. Spectral radius → g as N → ∞.
     case gaussian(gain: Double, zeroDiagonal: Bool = false)
@@ -35,13 +35,13 @@ public enum Connectivity: Equatable, Sendable {
 
     /// The family by name with its default shape parameters (sparse p = 0.1, dale f_E = 0.8).
     public static func named(_ family: String, gain: Double) throws -> Connectivity {
-        guard gain.isFinite, gain >= 0 else { throw InputError("gain: must be a finite number ≥ 0, got \(gain)") }
+        guard gain.isFinite, gain >= 0 else { throw InputError(.gain, "must be a finite number ≥ 0, got \(gain)") }
         switch family {
         case "gaussian": return .gaussian(gain: gain)
         case "orthogonal": return .orthogonal(gain: gain)
         case "sparse": return .sparse(gain: gain, density: 0.1)
         case "dale": return .dale(gain: gain)
-        default: throw InputError("init: unknown connectivity '\(family)' (known: \(families.joined(separator: ", ")))")
+        default: throw InputError(.initFamily, unknownName(family, kind: "connectivity", known: families))
         }
     }
 
@@ -87,7 +87,7 @@ public enum Connectivity: Equatable, Sendable {
 }
 
 extension RNN {
-    /// A fresh network (design §2): W_rec from `connectivity`, then W_in ~ N(0, 1/I) and
+    /// A fresh network (<doc:InitialConnectivity>): W_rec from `connectivity`, then W_in ~ N(0, 1/I) and
     /// W_out ~ N(0, 1/N), all from `RandomStream(seed: seed, purpose: .network)` in that order;
     /// biases and h0 zero.
     public static func initial(units n: Int, inputs i: Int, outputs o: Int, alpha: Double, activation: Activation,

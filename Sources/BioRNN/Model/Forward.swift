@@ -22,15 +22,15 @@ extension Trajectory {
     /// A trajectory keeps (T + 1)·B·N states and as many pre-activations: sizes whose trajectory
     /// alone would pass 2²⁸ doubles (2 GiB) are refused up front rather than failing mid-run.
     /// `field` names the option that sets the number of trials.
-    public static func checkSize(steps: Int, trials: Int, units: Int, field: String) throws {
+    public static func checkSize(steps: Int, trials: Int, units: Int, field: ConfigField) throws {
         guard Double(steps + 1) * Double(trials) * Double(units) <= Double(1 << 28) else {
-            throw InputError("\(field): \(trials) trials × \(units) units × \(steps + 1) steps would need more than 2 GiB per trajectory")
+            throw InputError(field, "\(trials) trials × \(units) units × \(steps + 1) steps would need more than 2 GiB per trajectory")
         }
     }
 }
 
 extension RNN {
-    /// Run the batch forward (design §2), all trials at once:
+    /// Run the batch forward (<doc:TheModel>), all trials at once:
     ///
     ///     A_t = (1 − α)·A_{t−1} + α·(R_{t−1}·W_recᵀ + X_t·W_inᵀ + 1·b_recᵀ) [+ √α·σ·Ξ_t]
     ///     R_t = φ(A_t),   Y_t = R_t·W_outᵀ + 1·b_outᵀ

@@ -1,4 +1,4 @@
-/// The trainable tensors of the RNN (design §2). Gradients have the same shape and type.
+/// The trainable tensors of the RNN (<doc:TheModel>). Gradients have the same shape and type.
 public struct Parameters: Equatable, Sendable {
     /// W_in, N×I
     public var wIn: Matrix
@@ -33,7 +33,7 @@ public struct Parameters: Equatable, Sendable {
         (self.wIn, self.wRec, self.wOut, self.bRec, self.bOut, self.h0) = (wIn, wRec, wOut, bRec, bOut, h0)
     }
 
-    /// Every tensor by its file name (design §6), as flat storage, for optimisers and I/O.
+    /// Every tensor by its file name (<doc:FileFormats>), as flat storage, for optimisers and I/O.
     public static var tensors: [(name: String, path: WritableKeyPath<Parameters, [Double]>)] {
         [("w_in", \.wIn.storage), ("w_rec", \.wRec.storage), ("w_out", \.wOut.storage),
          ("b_rec", \.bRec), ("b_out", \.bOut), ("h0", \.h0)]
@@ -64,7 +64,7 @@ public struct Parameters: Equatable, Sendable {
     }
 }
 
-/// Which parameters train (design §2: all by default).
+/// Which parameters train (<doc:TheModel>: all by default).
 public struct TrainableSet: OptionSet, Sendable, Hashable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -84,7 +84,7 @@ public struct TrainableSet: OptionSet, Sendable, Hashable {
     public var names: Set<String> { Set(Parameters.tensors.map(\.name).filter { contains(Self.named($0)!) }) }
 }
 
-/// The leaky, current-based rate RNN of design §2:
+/// The leaky, current-based rate RNN of <doc:TheModel>:
 ///
 ///     a_t = (1 − α)·a_{t−1} + α·(W_rec·φ(a_{t−1}) + W_in·x_t + b_rec) [+ √α·σ·ξ_t],   a_0 = h0
 ///     r_t = φ(a_t),   y_t = W_out·r_t + b_out
@@ -98,7 +98,7 @@ public struct RNN: Equatable, Sendable {
     /// Column signs (+1 excitatory, −1 inhibitory) when the network obeys Dale's law; training
     /// projects W_rec back onto these signs after every update.
     public var daleSigns: [Double]?
-    /// Keys of the model file that BioRNN does not interpret, kept verbatim (design §6).
+    /// Keys of the model file that BioRNN does not interpret, kept verbatim (<doc:FileFormats>).
     public var extras: [String: JSONValue]
 
     public init(alpha: Double, activation: Activation, parameters: Parameters, noiseSD: Double = 0,

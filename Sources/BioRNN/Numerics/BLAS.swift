@@ -102,10 +102,10 @@ public enum BLAS {
     /// own choice is right.
     ///
     /// OpenBLAS picks its kernels when it loads, from the CPU model. Debian 12's OpenBLAS 0.3.21
-    /// does not know recent Xeons that report themselves generically (this machine: "Intel(R)
-    /// Xeon(R) Processor", with AVX-512) and falls back to its Prescott kernels (SSE3): dgemm runs
-    /// at 16 GFLOP/s on 2 cores instead of 122 with the SkylakeX kernels. When the choice is
-    /// Prescott but /proc/cpuinfo lists avx512f (or avx2 and fma), this names the right family.
+    /// does not know recent Xeons that report themselves generically and falls back to its
+    /// Prescott kernels (SSE3), several times slower (<doc:Performance#OpenBLAS-kernels>). When
+    /// the choice is Prescott but /proc/cpuinfo lists avx512f (or avx2 and fma), this names the
+    /// right family.
     /// OpenBLAS reads OPENBLAS_CORETYPE only at load time, so the caller must restart the process.
     public static func betterCoreType(cpuFlags: Set<Substring>? = nil) -> String? {
         guard coreName == "Prescott", ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return nil }
@@ -123,10 +123,8 @@ public enum BLAS {
     /// trials (`ThreadSplit`). It starts at OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the
     /// cores); OpenBLAS is then set to 1 thread and its idle workers ended, because they spin for
     /// about 0.1 s (2²⁸ cycles, its THREAD_TIMEOUT) after starting and after every threaded call,
-    /// and so take a core from any other thread of the process: BioRNN's two threads of a
-    /// recurrence ran at 8.2–14.6 ms per forward pass next to a spinning worker, and 8.2–8.7 ms
-    /// without one (N = 256, B = 32, T = 100). OpenBLAS's threads did not pay in LAPACK's QR at
-    /// N = 256 either (measured: 2.4–3.5 against 3.8–4.3 ms for 256 × 256 on 1 and 2 threads).
+    /// and so take a core from any other thread of the process; nor did OpenBLAS's threads pay
+    /// in LAPACK's QR (<doc:Performance#Threads>).
     ///
     /// The first read happens before any OpenBLAS call (`gemm`, `gemv`, `ger`, QR and eigenvalues
     /// read it first), under Swift's once-only initialisation, so no call is running then.
@@ -157,11 +155,6 @@ public enum BLAS {
             _ = blas_thread_shutdown_()   // or its workers would spin through the next 0.1 s
         }
         return try body()
-    }
-
-    /// The address of the dgemm that production code calls (for the oracle-independence test).
-    public static var dgemmAddress: UnsafeRawPointer {
-        unsafeBitCast(dgemm_ as @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafePointer<Int32>?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?) -> Void, to: UnsafeRawPointer.self)
     }
 }
 
@@ -211,8 +204,8 @@ extension Matrix {
 
     /// α·Aᵀ·X for a tall A (rows×n, row-major at `a`) and a tall, narrow X (rows×m, m a handful of
     /// columns, e.g. the inputs): the n×m weight gradient of an input matrix. OpenBLAS computes the
-    /// transpose, α·Xᵀ·A (m×n), three times faster than this product directly (measured: 0.36
-    /// against 1.0 ms for n = 256, m = 4, rows = 3200), so that is what is computed, and the small
+    /// transpose, α·Xᵀ·A (m×n), several times faster than this product directly
+    /// (<doc:Performance#Narrow-weight-gradients>), so that is what is computed, and the small
     /// result is transposed.
     static func transposedNarrowProduct(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>,
                                         rows: Int, n: Int, m: Int, alpha: Double) -> Matrix {

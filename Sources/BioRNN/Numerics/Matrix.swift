@@ -5,7 +5,8 @@
 public struct Matrix: Equatable, Sendable, CustomStringConvertible {
     public let rows: Int
     public let cols: Int
-    public var storage: [Double]
+    /// The entries, row-major. Read it freely; only the library writes it, so rows·cols = count.
+    public internal(set) var storage: [Double]
 
     public init(rows: Int, cols: Int, repeating value: Double = 0) {
         precondition(rows >= 0 && cols >= 0, "matrix dimensions must be non-negative")
@@ -46,7 +47,12 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         return m
     }
 
-    @inlinable
+    /// Writes the entries in place through a pointer (their number cannot change), for C and
+    /// BLAS calls outside the library (the test oracle).
+    public mutating func withUnsafeMutableEntries<R>(_ body: (UnsafeMutableBufferPointer<Double>) throws -> R) rethrows -> R {
+        try storage.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
     public subscript(i: Int, j: Int) -> Double {
         get { storage[i * cols + j] }
         set { storage[i * cols + j] = newValue }

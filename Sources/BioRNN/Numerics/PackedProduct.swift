@@ -7,8 +7,8 @@ import Dispatch
 ///
 /// Forwards M = W_rec (A_t += α·R_{t−1}·W_recᵀ); backwards M = W_recᵀ (δ·W_rec). OpenBLAS packs
 /// W_rec afresh on every one of a pass's T calls, which at B = 32, N = 256 costs as much as the
-/// multiply-adds; packed once, the same product runs about twice as fast on one core (measured:
-/// 46 against 89 µs for 16×256·256×256), and every output has the same bits on every CPU and for
+/// multiply-adds; packed once, the same product runs about twice as fast on one core
+/// (<doc:Performance#The-packed-recurrent-product>), and every output has the same bits on every CPU and for
 /// every split of the rows between threads (see the kernel's header).
 final class PackedMatrix: @unchecked Sendable {   // written once in init, read-only afterwards
     let rows: Int
@@ -45,12 +45,8 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
 enum ThreadSplit {
     /// Runs `body` on contiguous ranges covering 0..<count, one per thread, at once, on at most
     /// `BLAS.threadCount` threads, and on the calling thread alone when `work` (multiply-adds) is
-    /// below 2²¹. Measured with two threads against one (medians of 201): a forward pass at
-    /// B = 32 of 1.3·10⁶ multiply-adds (N = 32, T = 40) took 0.26 against 0.24 ms, one of
-    /// 5.2·10⁶ (N = 64) 0.45–0.61 against 0.57–0.59, one of 1.3·10⁷ (N = 64, T = 100) 1.05–1.23
-    /// against 1.46–1.49; a Lyapunov step's J·Q at k = 32, N = 256 (2.1·10⁶, every step, so the
-    /// second thread stays awake) 260 against 350 ms per 1000 steps. The ranges differ in length
-    /// by at most one.
+    /// below 2²¹, where a second thread stops paying (<doc:Performance#When-a-second-thread-pays>).
+    /// The ranges differ in length by at most one.
     static func run(_ count: Int, work: Double, _ body: (Range<Int>) -> Void) {
         let threads = min(BLAS.threadCount, count)
         guard threads > 1, work >= Double(1 << 21) else { body(0..<count); return }

@@ -5,10 +5,17 @@ import Foundation
 public enum StreamPurpose: String, Sendable, CaseIterable {
     case network            // initial weights
     case data               // task trials
+    case heldout            // a training run's held-out trials, fixed for the run
     case feedback           // fixed random feedback matrices
     case noise              // private noise ξ_t
     case initialCondition   // initial states of Lyapunov trajectories
     case orthonormal        // initial orthonormal systems of the QR method
+    case flossingData = "floss-data"                // task trials that drive flossing during training
+    case flossingStep = "floss-step"                // one flossing step's trajectory seeds (indexed by step)
+    case flossingEvaluation = "fresh-evaluation"    // the fresh trajectories that judge a flossed network
+    case frozenPattern = "pattern-generation"       // the frozen input and target of pattern generation
+    case testCase = "conformance"                   // test support: the random networks of a check (indexed)
+    case permutation                                // test support: unit renumberings (indexed)
 }
 
 /// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): s ← s + 0x9E3779B97F4A7C15, then
@@ -47,7 +54,14 @@ public struct RandomStream: RandomNumberGenerator, Sendable, Hashable {
         self.init(seed: seed, name: purpose.rawValue)
     }
 
-    /// As `init(seed:purpose:)` for a free-form name (e.g. "trial-17", "floss-step-3").
+    /// The `index`-th stream of one purpose (e.g. flossing step 3), from the name "purpose-index".
+    public init(seed: UInt64, purpose: StreamPurpose, index: Int) {
+        self.init(seed: seed, name: "\(purpose.rawValue)-\(index)")
+    }
+
+    /// A stream by free-form name, for streams outside the library (a test's random directions, a
+    /// user's own experiment). BioRNN itself draws only from named purposes. The name is hashed
+    /// (FNV-1a, 64-bit) and mixed with the seed through SplitMix64.
     public init(seed: UInt64, name: String) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }

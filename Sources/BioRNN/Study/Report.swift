@@ -1,6 +1,6 @@
 import Foundation
 
-/// The study report (design §6 `report`): report.md with summary tables (mean ± s.e.m. over seeds)
+/// The study report (`biornn report`, <doc:TheStudy>): report.md with summary tables (mean ± s.e.m. over seeds)
 /// and figures rendered by gnuplot as PNG and SVG:
 /// (a) final accuracy (or loss) against initial gain, one line per rule; (b) learning curves per
 /// gain for each rule; (c) λ_max before and after training against gain; (d) flossing's effect

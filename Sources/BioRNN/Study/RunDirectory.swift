@@ -1,21 +1,27 @@
 import Foundation
 
-/// The files of one training run (design §6 `train`): config.json, metrics.csv, model-init.json,
+/// The files of one training run (<doc:FileFormats>): config.json, metrics.csv, model-init.json,
 /// model.json and, last, summary.json — a run directory is complete exactly when its summary
 /// exists. Every file is written to a temporary name and renamed into place.
 public enum RunDirectory {
+    /// Writes the run's files. A summary.json already there is removed first, so that until the
+    /// new summary lands the directory reads as incomplete, never as a mix of two runs.
     public static func write(_ result: TrainingResult, config: TrainingConfig, to dir: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw InputError("\(dir): cannot create directory")
-        }
+        try Directory.create(dir)
         func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+        if FileManager.default.fileExists(atPath: path("summary.json")) {
+            guard unlink(path("summary.json")) == 0 else { throw InputError("\(path("summary.json")): cannot replace the completed run's summary") }
+        }
         try AtomicFile.write(resolvedConfig(config).serialized + "\n", to: path("config.json"))
         try AtomicFile.write(metricsCSV(result.metrics), to: path("metrics.csv"))
         try AtomicFile.write(result.initialModel.json.serialized + "\n", to: path("model-init.json"))
         try AtomicFile.write(result.model.json.serialized + "\n", to: path("model.json"))
         try AtomicFile.write(summary(result, config: config).serialized + "\n", to: path("summary.json"))
+    }
+
+    /// Whether `dir` holds a completed run: its summary.json, written last, exists.
+    public static func isComplete(_ dir: String) -> Bool {
+        FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("summary.json"))
     }
 
     /// The fully resolved configuration, including what was derived (α, dt, loss).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A study as a grid (design §6 `sweep`): task × initial connectivity × gain × rule × flossing ×
+/// A study as a grid (`biornn sweep`, <doc:TheStudy>): task × initial connectivity × gain × rule × flossing ×
 /// seed, from a JSON config:
 ///
 ///     {"tasks": ["perceptual-decision"], "inits": ["gaussian"], "gains": [0.5, 1, 2],
@@ -8,8 +8,10 @@ import Foundation
 ///      "flossing": {"none": null, "local": "mode=local,pre=100"}, "floss_rules": ["eprop"],
 ///      "iterations": 200, "units": 64, "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}
 ///
-/// Flossing variants apply to the rules in `floss_rules` (the others run "none"). ModProp runs on
-/// Dale networks with relu whatever `inits` says (its init is recorded as "dale").
+/// Flossing variants apply to the rules in `floss_rules` (the others run "none"); a variant's name
+/// becomes part of its runs' directory names, so it must be a ``SafeName``. A rule that requires
+/// a kind of network runs on it whatever `inits` says (ModProp: Dale networks with relu, recorded
+/// as "dale").
 public struct SweepConfig: Equatable, Sendable {
     public var tasks: [String]
     public var inits: [String] = ["gaussian"]
@@ -51,15 +53,15 @@ public struct SweepConfig: Equatable, Sendable {
         }
         tasks = try strings("tasks")!
         for (i, t) in tasks.enumerated() {
-            do { _ = try TaskRegistry.task(named: t) } catch let e as InputError { throw f.fail("tasks[\(i)]", e.message) }
+            do { _ = try TaskRegistry.task(named: t) } catch let e as InputError { throw f.fail("tasks[\(i)]", e.problem) }
         }
         inits = try strings("inits", required: false) ?? ["gaussian"]
         guard let g = try f.vector("gains"), !g.isEmpty else { throw f.fail("gains", "missing or empty") }
         for (i, family) in inits.enumerated() {
-            do { _ = try Connectivity.named(family, gain: 1) } catch let e as InputError { throw f.fail("inits[\(i)]", e.message) }
+            do { _ = try Connectivity.named(family, gain: 1) } catch let e as InputError { throw f.fail("inits[\(i)]", e.problem) }
         }
         for (i, x) in g.enumerated() {
-            do { _ = try Connectivity.named(inits[0], gain: x) } catch let e as InputError { throw f.fail("gains[\(i)]", e.message) }
+            do { _ = try Connectivity.named(inits[0], gain: x) } catch let e as InputError { throw f.fail("gains[\(i)]", e.problem) }
         }
         gains = g
         rules = try strings("rules")!
@@ -69,10 +71,11 @@ public struct SweepConfig: Equatable, Sendable {
         if let v = f.value("flossing"), v != .null {
             guard case let .object(pairs) = v, !pairs.isEmpty else { throw f.fail("flossing", "expected an object of name: spec (or null)") }
             flossing = try pairs.map { name, spec in
+                try SafeName.check(name, field: "\(source): flossing")
                 switch spec {
                 case .null: return (name, nil)
                 case let .string(text):
-                    do { _ = try FlossingConfig(spec: text) } catch let e as InputError { throw f.fail("flossing.\(name)", e.message) }
+                    do { _ = try FlossingConfig(spec: text) } catch let e as InputError { throw f.fail("flossing.\(name)", e.problem) }
                     return (name, text)
                 default: throw f.fail("flossing.\(name)", "expected a specification string or null")
                 }
@@ -85,14 +88,29 @@ public struct SweepConfig: Equatable, Sendable {
         logEvery = try positive("log_every", default: logEvery)
         evalTrials = try positive("eval_trials", default: evalTrials)
         if let lr = try f.number("lr") { guard lr > 0 else { throw f.fail("lr", "must be > 0") }; learningRate = lr }
-        // Every run must be valid before anything is written (sizes, flossing k ≤ N, …).
-        // (Messages name the JSON key, not the option of `biornn train`.)
-        let keys = ["batch-size:": "batch_size:", "eval-trials:": "eval_trials:", "log-every:": "log_every:", "rule:": "rules:"]
+        // Every run must be valid before anything is written (sizes, flossing k ≤ N, …); an error
+        // names the sweep file's key, with the index of the run's value in its axis.
         for run in runs {
             do { try run.config.validate() } catch let e as InputError {
-                let key = keys.first { e.message.hasPrefix($0.key) }
-                throw InputError("\(source): " + (key.map { $0.value + e.message.dropFirst($0.key.count) } ?? e.message))
+                throw e.field.map { f.fail(key(of: $0, in: run.config), e.problem) } ?? InputError("\(source): \(e.message)")
             }
+        }
+    }
+
+    /// Where a run's setting sits in a sweep file: an axis entry (`rules[2]`), a flossing variant
+    /// (`flossing.local`), or a plain key (`batch_size`).
+    func key(of field: ConfigField, in c: TrainingConfig) -> String {
+        func entry<T: Equatable>(_ axis: String, _ values: [T], _ value: T) -> String {
+            values.firstIndex(of: value).map { "\(axis)[\($0)]" } ?? axis
+        }
+        switch field {
+        case .task: return entry("tasks", tasks, c.task)
+        case .initFamily: return entry("inits", inits, c.initFamily)
+        case .gain: return entry("gains", gains, c.gain)
+        case .rule: return entry("rules", rules, c.rule)
+        case .seed: return entry("seeds", seeds, c.seed)
+        case .floss: return "flossing.\(c.flossName)"
+        default: return field.jsonKey
         }
     }
 
@@ -108,7 +126,7 @@ public struct SweepConfig: Equatable, Sendable {
     }
 
     /// The runs, in the deterministic grid order (task, init, gain, rule, flossing, seed), without
-    /// duplicates (ModProp collapses the init dimension onto "dale").
+    /// duplicates (a rule that requires Dale networks collapses the init dimension onto "dale").
     public var runs: [RunSpec] {
         var out: [RunSpec] = [], seen = Set<String>()
         for task in tasks {
@@ -119,8 +137,10 @@ public struct SweepConfig: Equatable, Sendable {
                         for variant in variants {
                             for seed in seeds {
                                 var c = TrainingConfig(task: task, rule: rule, gain: gain, seed: seed, iterations: iterations)
-                                c.initFamily = rule == "modprop" ? "dale" : initFamily
-                                c.activation = rule == "modprop" ? .relu : .tanh
+                                // The family the rule requires (ModProp: Dale networks with relu).
+                                let network = (try? RuleRegistry.requirement(of: rule))?.network(initFamily: initFamily, activation: .tanh)
+                                c.initFamily = network?.initFamily ?? initFamily
+                                c.activation = network?.activation ?? .tanh
                                 c.units = units
                                 c.batchSize = batchSize
                                 c.optimizer.learningRate = learningRate
@@ -169,16 +189,27 @@ public struct RunSpec: Sendable {
 /// by kill -9, so a crashed run is never left claimed — the next sweep redoes it.
 public enum SweepRunner {
     /// What happened to one run of this process's share of the grid.
-    public enum Outcome: String, Sendable { case trained, skippedComplete, skippedClaimed }
+    public enum Outcome: String, Sendable, CustomStringConvertible {
+        case trained, skippedComplete, skippedClaimed
+
+        /// "trained", "already complete", "held by another process".
+        public var description: String {
+            switch self {
+            case .trained: return "trained"
+            case .skippedComplete: return "already complete"
+            case .skippedClaimed: return "held by another process"
+            }
+        }
+    }
 
     /// Runs the runs of `config` whose index i satisfies i ≡ shard.index (mod shard.count).
-    /// `progress(done, total, name)` is called after each run.
+    /// `progress(done, total, name, outcome)` is called after each run.
     @discardableResult
     public static func run(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int) = (0, 1),
-                           progress: ((Int, Int, String) -> Void)? = nil) throws -> [String: Outcome] {
+                           progress: ((Int, Int, String, Outcome) -> Void)? = nil) throws -> [String: Outcome] {
         let fm = FileManager.default
         let claims = (dir as NSString).appendingPathComponent(".claims")
-        do { try fm.createDirectory(atPath: claims, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
+        try Directory.create(claims)
         try AtomicFile.write(config.json.serialized + "\n", to: (dir as NSString).appendingPathComponent("sweep.json"))
         let mine = config.runs(shard: shard)
         var outcomes: [String: Outcome] = [:]
@@ -199,7 +230,7 @@ public enum SweepRunner {
             } else {
                 outcomes[spec.name] = .skippedClaimed
             }
-            progress?(done + 1, mine.count, spec.name)
+            progress?(done + 1, mine.count, spec.name, outcomes[spec.name]!)
         }
         return outcomes
     }

@@ -18,7 +18,6 @@ public struct PerceptualDecisionMaking: Task {
     public let dtMs = 20.0
     public let lossKind = LossKind.xent
     public let criterion = 0.8
-    public let chanceAccuracy: Double? = 0.5
     public let coherences = [0, 6.4, 12.8, 25.6, 51.2]
     public let sigma = 1.0
     let epochs: Epochs
@@ -63,7 +62,6 @@ public struct DelayedMatchToSample: Task {
     public let dtMs = 20.0
     public let lossKind = LossKind.xent
     public let criterion = 0.8
-    public let chanceAccuracy: Double? = 0.5
     public let sigma = 1.0
     let epochs: Epochs
     public var steps: Int { epochs.total }
@@ -107,7 +105,6 @@ public struct ContextDependentDecisionMaking: Task {
     public let dtMs = 20.0
     public let lossKind = LossKind.xent
     public let criterion = 0.8
-    public let chanceAccuracy: Double? = 0.5
     public let coherences = [5.0, 15, 50]
     public let sigma = 1.0
     let epochs: Epochs

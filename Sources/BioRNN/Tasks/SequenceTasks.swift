@@ -18,7 +18,6 @@ public struct DelayedXOR: Task {
     public let dtMs = 100.0
     public let lossKind = LossKind.xent
     public let criterion = 0.8
-    public let chanceAccuracy: Double? = 0.5
     public let delay: Int
     public let steps: Int
 
@@ -60,12 +59,11 @@ public struct PatternGeneration: Task {
     public let lossKind = LossKind.mse
     /// Learned when the loss falls to 10% of its initial value.
     public let criterion = 0.1
-    public let chanceAccuracy: Double? = nil
     let frozenInput: [Double]
     let target: [Double]
 
     public init() {
-        var rng = RandomStream(seed: 0xE960, name: "pattern-generation")
+        var rng = RandomStream(seed: 0xE960, purpose: .frozenPattern)
         let freqs = [1.0, 2, 3, 5]
         let amps = freqs.map { _ in rng.uniform(0.5, 2) }
         let phases = freqs.map { _ in rng.uniform(0, 2 * .pi) }

@@ -18,8 +18,6 @@ public protocol Task: Sendable {
     /// The learning-speed criterion: accuracy at least this (xent tasks), or, for mse tasks,
     /// loss at most this fraction of the initial loss.
     var criterion: Double { get }
-    /// Accuracy of an ideal observer of the inputs, when known (xent tasks).
-    var chanceAccuracy: Double? { get }
 
     func sample(trials: Int, using rng: inout RandomStream) -> Batch
 }
@@ -39,7 +37,7 @@ public enum TaskRegistry {
 
     public static func task(named name: String) throws -> any Task {
         guard let t = all.first(where: { $0.name == name }) else {
-            throw InputError("task: unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
+            throw InputError(.task, unknownName(name, kind: "task", known: names))
         }
         return t
     }

@@ -1,4 +1,4 @@
-/// The loss a batch is trained with (design §2).
+/// The loss a batch is trained with (<doc:TheModel>).
 public enum LossKind: String, CaseIterable, Sendable, Codable {
     /// 0.5·Σ_{t,b} m[t,b]·‖y_{t,b} − target_{t,b}‖² / B
     case mse
