@@ -31,10 +31,10 @@ field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
 median() { python3 -c "import statistics, sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 
 echo "## Same numbers (N = 64, T = 100, B = 8, k = 64)"
-"$biornn" bench --what lyapunov --n 64 --t 100 --b 8 --save "$work/check" --repeats 1 --warmup 0 > /dev/null
+"$biornn" bench --what lyapunov --units 64 --steps 100 --trials 8 --save "$work/check" --repeats 1 --warmup 0 > /dev/null
 $jax check "$work/check"
 
-peak=$("$biornn" bench --what dgemm --n 1024 --repeats 5 --json | field gflops)
+peak=$("$biornn" bench --what dgemm --units 1024 --repeats 5 --json | field gflops)
 echo
 echo "## Side by side (OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS, $rounds alternating rounds, $(nproc) cores)"
 echo
@@ -44,10 +44,10 @@ echo "| workload | BioRNN ms | JAX ms | JAX / BioRNN | BioRNN GFLOP/s | of dgemm
 echo "|---|---|---|---|---|---|"
 while read -r what n t b k label; do
   dir="$work/$what-$n-$t-$b-$k"
-  "$biornn" bench --what "$what" --n "$n" --t "$t" --b "$b" --k "$k" --save "$dir" --repeats 1 --warmup 0 > /dev/null
+  "$biornn" bench --what "$what" --units "$n" --steps "$t" --trials "$b" --k "$k" --save "$dir" --repeats 1 --warmup 0 > /dev/null
   ours=(); theirs=(); gflops=()
   for _ in $(seq "$rounds"); do
-    json=$("$biornn" bench --what "$what" --n "$n" --t "$t" --b "$b" --k "$k" --repeats 5 --warmup 2 --json)
+    json=$("$biornn" bench --what "$what" --units "$n" --steps "$t" --trials "$b" --k "$k" --repeats 5 --warmup 2 --json)
     ours+=("$(echo "$json" | field ms_median)")
     gflops+=("$(echo "$json" | field gflops)")
     theirs+=("$($jax time "$dir" --what "$what" --k "$k" --repeats 5 --warmup 2 | field ms_median)")
@@ -69,9 +69,9 @@ echo
 echo "| part | BioRNN ms | caps the ratio for | at |"
 echo "|---|---|---|---|"
 n=256 t=100 b=32   # the training workloads' sizes above
-forward=$("$biornn" bench --what forward --n $n --t $t --b $b --json | field ms_median)
-qr256=$("$biornn" bench --what qr --n 256 --k 256 --json | field ms_median)
-qr32=$("$biornn" bench --what qr --n 256 --k 32 --repeats 101 --json | field ms_median)
+forward=$("$biornn" bench --what forward --units $n --steps $t --trials $b --json | field ms_median)
+qr256=$("$biornn" bench --what qr --units 256 --k 256 --json | field ms_median)
+qr32=$("$biornn" bench --what qr --units 256 --k 32 --repeats 101 --json | field ms_median)
 python3 - "$forward" "$qr256" "$qr32" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
 import sys
 forward, qr256, qr32, eprop, spectrum, first32, peak = map(float, sys.argv[1:8])
@@ -93,7 +93,7 @@ echo "|---|---|---|---|---|"
 for what in bptt eprop; do
   for nt in "64 100" "128 100" "256 100" "512 100" "1024 100" "256 50" "256 200" "256 400"; do
     set -- $nt
-    json=$("$biornn" bench --what "$what" --n "$1" --t "$2" --b 32 --repeats 3 --warmup 1 --json)
+    json=$("$biornn" bench --what "$what" --units "$1" --steps "$2" --trials 32 --repeats 3 --warmup 1 --json)
     echo "$what $1 $2 $(echo "$json" | field ms_median) $(echo "$json" | field gflops)" >> "$work/scaling"
     python3 -c "import sys; print(f'| {sys.argv[1]} | {sys.argv[2]} | {sys.argv[3]} | {float(sys.argv[4]):.1f} | {float(sys.argv[5]):.2f} |')" \
       "$what" "$1" "$2" "$(echo "$json" | field ms_median)" "$(echo "$json" | field gflops)"

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time one workload: median wall time over repetitions after a warm-up, and GFLOP/s on a stated FLOP count.",
         discussion: """
-            bptt and eprop: one training step (forward, gradient, Adam update) on B trials of T steps. lyapunov: the first k \
+            bptt and eprop: one training step (forward, gradient, Adam update) on B trials (--trials) of T steps (--steps). lyapunov: the first k \
             exponents over T steps, QR every step (k defaults to N). floss: one full gradient-flossing step over a T-step \
             window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. forward: the forward pass \
             alone, a floor under bptt and eprop. qr: one Householder QR of an N×k block (k defaults to N), T of which are \
@@ -20,27 +20,36 @@ struct BenchCommand: ParsableCommand {
             """
     )
     @Option(help: "bptt, eprop, lyapunov, floss, dgemm, forward or qr.") var what: String
-    @Option(help: "Number of units N.") var n: Int
-    @Option(help: "Time steps T.") var t: Int = 100
-    @Option(help: "Trials per batch B.") var b: Int = 32
-    @Option(help: "Number of exponents k (lyapunov and qr: default N; floss: default 1).") var k: Int?
-    @Option(help: "Timed repetitions (the median is reported).") var repeats: Int = 7
-    @Option(help: "Untimed warm-up repetitions.") var warmup: Int = 2
+    @Option(parsing: .unconditional, help: "Number of units N (required).") var units: Whole?
+    @Option(parsing: .unconditional, help: "Time steps T.") var steps: Whole = 100
+    @Option(parsing: .unconditional, help: "Trials per batch B.") var trials: Whole = 32
+    @Option(parsing: .unconditional, help: "Number of exponents k (lyapunov and qr: default N; floss: default 1).") var k: Whole?
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).") var repeats: Whole = 7
+    @Option(parsing: .unconditional, help: "Untimed warm-up repetitions.") var warmup: Whole = 2
     @Option(help: "Write the problem (model.json, batch.json, start.json) into this folder.") var save: String?
+    @Option(name: .customLong("n"), help: .hidden) var oldN: String?
+    @Option(name: .customLong("t"), help: .hidden) var oldT: String?
+    @Option(name: .customLong("b"), help: .hidden) var oldB: String?
     @Flag(help: "Print JSON on stdout.") var json = false
 
     func run() throws {
+        try refuseRenamed(oldN, old: "n", new: "units")
+        try refuseRenamed(oldT, old: "t", new: "steps")
+        try refuseRenamed(oldB, old: "b", new: "trials")
         guard let workload = Benchmark.Workload(rawValue: what) else {
-            throw InputError("what: unknown workload '\(what)' (known: \(Benchmark.Workload.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw InputError("what: " + unknownName(what, kind: "workload", known: Benchmark.Workload.allCases.map(\.rawValue)))
         }
-        guard n >= 1 && n <= 8192 else { throw InputError("n: must lie in 1…8192, got \(n)") }
-        guard t >= 1 && t <= 1_000_000 else { throw InputError("t: must lie in 1…1000000, got \(t)") }
-        guard b >= 1 && b <= 65536 else { throw InputError("b: must lie in 1…65536, got \(b)") }
-        try Trajectory.checkSize(steps: t, trials: b, units: n, field: "b")
+        let (repeats, warmup) = (self.repeats.value, self.warmup.value)
+        guard let n = units?.value else { throw InputError("units: missing: the number of units N (--units N)") }
+        let (t, b) = (steps.value, trials.value)
+        guard n >= 1 && n <= 8192 else { throw InputError("units: must lie in 1…8192, got \(n)") }
+        guard t >= 1 && t <= 1_000_000 else { throw InputError("steps: must lie in 1…1000000, got \(t)") }
+        guard b >= 1 && b <= 65536 else { throw InputError("trials: must lie in 1…65536, got \(b)") }
+        try Trajectory.checkSize(steps: t, trials: b, units: n, field: .trials)
         guard repeats >= 1 && warmup >= 0 else { throw InputError("repeats: must be ≥ 1 (and warmup ≥ 0)") }
-        let k = self.k ?? (workload == .lyapunov || workload == .qr ? n : 1)
-        guard k >= 1 && k <= n else { throw InputError("k: must lie in 1…\(n) (the number of units), got \(k)") }
-        if let save { try saveProblem(to: save, k: k) }
+        let k = self.k?.value ?? (workload == .lyapunov || workload == .qr ? n : 1)
+        try Lyapunov.checkExponentCount(k, units: n)
+        if let save { try saveProblem(to: save, n: n, t: t, b: b, k: k) }
         let body = try Benchmark.work(workload, n: n, t: t, b: b, k: k)
         let timing = try Benchmark.medianSeconds(warmup: warmup, repeats: repeats, body)
         let flops = Benchmark.flops(workload, n: n, t: t, b: b, k: k)
@@ -56,8 +65,8 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func saveProblem(to dir: String, k: Int) throws {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw InputError("\(dir): cannot create directory") }
+    func saveProblem(to dir: String, n: Int, t: Int, b: Int, k: Int) throws {
+        try Directory.create(dir)
         let start = Benchmark.lyapunovStart(units: n, k: k)
         try AtomicFile.write(Benchmark.model(units: n).json.serialized + "\n", to: "\(dir)/model.json")
         try AtomicFile.write(Benchmark.batch(steps: t, trials: b).json.serialized + "\n", to: "\(dir)/batch.json")

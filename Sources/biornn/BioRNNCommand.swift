@@ -12,9 +12,10 @@ struct BioRNNCommand: ParsableCommand {
         subcommands: [ReproduceCommand.self, TrainCommand.self, GradientCommand.self, LyapunovCommand.self, FlossCommand.self, AlignCommand.self, SweepCommand.self, CollectCommand.self, ReportCommand.self, TaskCommand.self, BenchCommand.self]
     )
 
-    /// Parses and runs, mapping every failure to the contract of design §6: help and version
-    /// exit 0; bad input (unknown options, invalid values, unreadable or malformed files) prints
-    /// one line `biornn: error: …` on stderr and exits 2.
+    /// Parses and runs, mapping every failure to the contract of “The Command Line” in the
+    /// documentation: help and version exit 0; bad input (unknown options, invalid values,
+    /// unreadable or malformed files) prints one line `biornn: error: …` on stderr and exits 2;
+    /// a command may choose another status (`train`: 3 for a diverged run).
     static func main() {
         restartWithBetterBLASKernels()
         keepFreedMemory()
@@ -28,6 +29,8 @@ struct BioRNNCommand: ParsableCommand {
 
     static func exitForError(_ error: Error) -> Never {
         if let input = error as? InputError { fail(input.message) }
+        // A status a command chose (train's 3 for a diverged run), its line already printed.
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
         let code = exitCode(for: error)
         if code == .success {
             print(fullMessage(for: error))

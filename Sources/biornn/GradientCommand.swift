@@ -12,11 +12,11 @@ struct GradientCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Model file (JSON, design §6).") var model: String
-    @Option(help: "Batch file (JSON, design §6).") var batch: String
+    @Option(help: "Model file (JSON; see “File Formats” in the documentation).") var model: String
+    @Option(help: "Batch file (JSON; see “File Formats” in the documentation).") var batch: String
     @Option(help: "Learning rule: \(RuleRegistry.names.joined(separator: ", ")).") var rule: String
     @Option(help: "Loss: mse or xent. Optional; it must agree with the batch (targets: mse, labels: xent).") var loss: String?
-    @Option(help: "Seed for the rule's random feedback matrices.") var seed: Int = 0
+    @Option(parsing: .unconditional, help: "Seed for the rule's random feedback matrices.") var seed: Whole = 0
     @Flag(help: "Print JSON on stdout.") var json = false
 
     func run() throws {
@@ -24,12 +24,12 @@ struct GradientCommand: ParsableCommand {
         let data = try Batch.read(path: batch)
         try data.validate(for: net, source: batch)
         if let loss {
-            guard let kind = LossKind(rawValue: loss) else { throw InputError("loss: unknown loss '\(loss)' (known: mse, xent)") }
+            guard let kind = LossKind(rawValue: loss) else { throw InputError("loss: " + unknownName(loss, kind: "loss", known: LossKind.allCases.map(\.rawValue))) }
             guard kind == data.lossKind else {
                 throw InputError("loss: --loss \(loss) but \(batch) has \(data.lossKind == .xent ? "labels (xent)" : "targets (mse)")")
             }
         }
-        let learningRule = try RuleRegistry.rule(named: rule, model: net, seed: try validatedSeed(seed))
+        let learningRule = try RuleRegistry.rule(named: rule, model: net, seed: try validatedSeed(seed.value))
         let result = learningRule.gradient(of: net, on: data)
         let g = result.gradients
         if json {

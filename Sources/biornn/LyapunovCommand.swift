@@ -14,18 +14,22 @@ struct LyapunovCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Model file (JSON, design §6).") var model: String
+    @Option(help: "Model file (JSON; see “File Formats” in the documentation).") var model: String
     @Option(help: "Batch file whose first trial drives the network (default: zero input).") var batch: String?
-    @Option(help: "Number of exponents k (1…N). Ignored by the tangent and twin methods (k = 1).") var k: Int = 1
-    @Option(help: "Measured steps.") var steps: Int = 2000
-    @Option(help: "Transient steps before measuring.") var transient: Int = 500
-    @Option(help: "Re-orthonormalise (renormalise) every q steps.") var qrEvery: Int = 1
-    @Option(help: "Seed of the initial condition and of the orthonormal system.") var seed: Int = 1
+    @Option(parsing: .unconditional, help: "Number of exponents k (1…N). Ignored by the tangent and twin methods (k = 1).") var k: Whole = 1
+    @Option(parsing: .unconditional, help: "Measured steps (at most 10⁸).") var steps = Whole(LyapunovOptions.command.steps)
+    @Option(parsing: .unconditional, help: "Transient steps before measuring (at most 10⁸).") var transient = Whole(LyapunovOptions.command.transient)
+    @Option(parsing: .unconditional, help: "Re-orthonormalise (renormalise) every q steps.") var qrEvery: Whole = 1
+    @Option(parsing: .unconditional, help: "Seed of the initial condition and of the orthonormal system.") var seed: Whole = 1
     @Option(help: "Method: qr (first k exponents), tangent (λ_max, one vector), twin (λ_max, perturbed twin trajectory).") var method = "qr"
-    @Option(help: "Time step in ms, to report exponents per second as well.") var dtMs: Double?
+    @Option(parsing: .unconditional, help: "Time step in ms, to report exponents per second as well.") var dtMs: Double?
     @Flag(help: "Print JSON on stdout.") var json = false
 
+    static let methods = ["qr", "tangent", "twin"]
+
     func run() throws {
+        guard Self.methods.contains(method) else { throw InputError("method: " + unknownName(method, kind: "method", known: Self.methods)) }
+        let (k, steps, transient, qrEvery, seed) = (self.k.value, self.steps.value, self.transient.value, self.qrEvery.value, self.seed.value)
         let net = try RNN.read(path: model)
         var map = RNNMap(net)
         if let batch {
@@ -33,18 +37,24 @@ struct LyapunovCommand: ParsableCommand {
             guard data.inputSize == net.inputs else { throw InputError("\(batch): inputs: the model has \(net.inputs) inputs, the batch \(data.inputSize)") }
             map = RNNMap(net, drivenBy: data)
         }
-        var options = LyapunovOptions(transient: transient, steps: steps, qrEvery: qrEvery)
-        let s = try validatedSeed(seed)
-        options.initialConditionSeed = s
-        options.orthonormalSeed = s
+        var options = LyapunovOptions(transient: transient, steps: steps, qrEvery: qrEvery).seeded(try validatedSeed(seed))
+        options.blocks = LyapunovOptions.command.blocks
         if let dtMs { guard dtMs.isFinite && dtMs > 0 else { throw InputError("dt-ms: must be > 0, got \(dtMs)") } }
+        let exponents = method == "qr" ? k : 1
+        try options.validate(dimension: net.units, k: exponents)
+        let total = transient + steps, n = Double(net.units)
+        Output.announce("lyapunov", multiplyAdds: Double(total) * (n * n * Double(exponents) + (method == "qr" ? 2 * n * Double(exponents * exponents) : 0)),
+                        what: "\(total) steps of \(exponents) tangent vector\(exponents == 1 ? "" : "s") in N = \(net.units)")
+        let line = ProgressLine(name: "lyapunov", unit: "steps")
+        let progress = StepProgress(total: total) { line.update($0, of: $1) }
         let result: LyapunovResult
         switch method {
-        case "qr": result = try Lyapunov.spectrum(of: map, k: k, options: options)
-        case "tangent": result = try Lyapunov.maximalExponent(of: map, options: options)
-        case "twin": result = try Lyapunov.twinExponent(of: map, options: options)
-        default: throw InputError("method: unknown method '\(method)' (known: qr, tangent, twin)")
+        case "qr": result = try Lyapunov.spectrum(of: map, k: k, options: options, progress: progress)
+        case "tangent": result = try Lyapunov.maximalExponent(of: map, options: options, progress: progress)
+        case "twin": result = try Lyapunov.twinExponent(of: map, options: options, progress: progress)
+        default: fatalError("checked above")
         }
+        Output.endProgress()
         if json {
             var pairs: [(String, JSONValue)] = [("exponents", JSONValue(result.exponents)), ("stderr", JSONValue(result.standardErrors)),
                                                 ("units", .string("per-step"))]

@@ -2,13 +2,17 @@ import ArgumentParser
 import BioRNN
 import Foundation
 
-/// Runs a sweep with progress (runs done / total, ETA) on stderr when it is a terminal, then
-/// prints what happened: "sweep: R runs: a trained, b already complete, c held by another process".
+/// Runs a sweep with progress: on a terminal, one line with runs done / total and the time left;
+/// otherwise one line per finished run on stderr, so that the log of a batch job shows progress.
+/// Then prints what happened: "sweep: R runs: a trained, b already complete, c held by another process".
 func runSweep(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int)) throws {
-    let start = Date()
-    let outcomes = try SweepRunner.run(config, into: dir, shard: shard) { done, total, name in
-        let elapsed = Date().timeIntervalSince(start)
-        Output.progress("sweep: \(done)/\(total) runs, ETA \(Int(elapsed / Double(done) * Double(total - done))) s (\(name))")
+    let line = ProgressLine(name: "sweep", unit: "runs")
+    let outcomes = try SweepRunner.run(config, into: dir, shard: shard) { done, total, name, outcome in
+        if Output.progressIsVisible {
+            line.update(done, of: total, detail: name)
+        } else {
+            Output.note("sweep: \(done)/\(total) \(name): \(outcome.description)")
+        }
     }
     Output.endProgress()
     func count(_ o: SweepRunner.Outcome) -> Int { outcomes.values.filter { $0 == o }.count }
@@ -27,7 +31,8 @@ struct SweepCommand: ParsableCommand {
             interrupted sweep resumes; a partial run is redone. With --shard i/n only the runs whose index in the grid order \
             is ≡ i (mod n) run; without it, SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT are used when set. \
             Several processes may share one --out: each claims a run (a lock under DIR/.claims) while computing it and skips \
-            runs others hold. --list prints one command per run (`… --shard i/<runs>`), e.g. for GNU parallel.
+            runs others hold. --list prints one command per run (`… --shard i/<runs>`), e.g. for GNU parallel. \
+            Progress: a line with the time left on a terminal, otherwise one line per finished run on stderr.
             """
     )
 

@@ -28,15 +28,18 @@ struct TaskCommand: ParsableCommand {
     }
 
     struct Sample: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a batch file (JSON, design §6) of B trials of a task.")
+        static let configuration = CommandConfiguration(abstract: "Print a batch file of B trials of a task (JSON; see “File Formats” in the documentation).")
         @Option(help: "Task name (see `biornn task list`).") var task: String
-        @Option(name: .customLong("batch"), help: "Number of trials B.") var trials: Int
-        @Option(help: "Seed of the data stream.") var seed: Int
+        @Option(parsing: .unconditional, help: "Number of trials B (required).") var trials: Whole?
+        @Option(name: .customLong("batch"), help: .hidden) var oldBatch: String?
+        @Option(parsing: .unconditional, help: "Seed of the data stream (the stream `train` draws its training batches from).") var seed: Whole
 
         func run() throws {
+            try refuseRenamed(oldBatch, old: "batch", new: "trials", why: "--batch names a batch file in every other command")
+            guard let trials = trials?.value else { throw InputError("trials: missing: the number of trials B (--trials B)") }
             let t = try TaskRegistry.task(named: task)
-            guard trials >= 1 && trials <= 100_000 else { throw InputError("batch: must lie in 1…100000, got \(trials)") }
-            var rng = RandomStream(seed: try validatedSeed(seed), purpose: .data)
+            guard trials >= 1 && trials <= 100_000 else { throw InputError("trials: must lie in 1…100000, got \(trials)") }
+            var rng = RandomStream(seed: try validatedSeed(seed.value), purpose: .data)
             Output.printJSON(t.sample(trials: trials, using: &rng).json)
         }
     }

@@ -2,7 +2,7 @@ import BioRNN
 import Foundation
 import Testing
 
-/// Bad input, fuzzed (design §6: one line naming the field or file, exit code 2, no output).
+/// Bad input, fuzzed (the CommandLine article: one line naming the field or file, exit code 2, no output).
 ///
 /// In process, the parsing and validation layer every command goes through gets well over a
 /// thousand malformed inputs, each made by one mutation of a valid document that is known to
@@ -245,7 +245,7 @@ struct BadInputTests {
         let breakers: [(String, Breaker)] = [
             ("units", { $0.units = 0 }), ("units", { $0.units = 5000 }), ("units", { $0.units = -3 }),
             ("tau-ms", { $0.tauMs = 0 }), ("tau-ms", { $0.tauMs = .nan }), ("tau-ms", { $0.tauMs = -.infinity }),
-            ("batch-size", { $0.batchSize = 0 }), ("batch-size", { $0.batchSize = 10_000_000 }),
+            ("trials", { $0.batchSize = 0 }), ("trials", { $0.batchSize = 10_000_000 }),
             ("eval-trials", { $0.evalTrials = 0 }), ("eval-trials", { $0.evalTrials = 1 << 40 }),
             ("log-every", { $0.logEvery = 0 }), ("iterations", { $0.iterations = -1 }),
             ("lr", { $0.optimizer.learningRate = 0 }), ("lr", { $0.optimizer.learningRate = .nan }),
@@ -295,11 +295,11 @@ struct BadInputTests {
             (["gradient", "--model", "\(dir)/truncated.json", "--batch", "\(dir)/batch.json", "--rule", "bptt"], "\(dir)/truncated.json: not valid JSON"),
             (["lyapunov", "--model", "\(dir)/alpha.json"], "\(dir)/alpha.json: alpha: must lie in (0, 1], got 1.5"),
             (["lyapunov", "--model", "\(dir)/model.json", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
-            (["gradient", "--model", "\(dir)/missing.json", "--batch", "\(dir)/batch.json", "--rule", "bptt"], "\(dir)/missing.json: cannot read file"),
+            (["gradient", "--model", "\(dir)/missing.json", "--batch", "\(dir)/batch.json", "--rule", "bptt"], "\(dir)/missing.json: no such file"),
             (["floss", "--model", "\(dir)/model.json", "--mode", "full", "--iterations", "1", "--k", "9", "--out", "\(dir)/flossed.json"], "k: must lie in 1…4 (the number of units), got 9"),
             (["sweep", "\(dir)/sweep.json", "--out", "\(dir)/sweep-out"], "\(dir)/sweep.json: units: must be an integer ≥ 1"),
             (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "1", "--seed", "1", "--iterations", "1",
-              "--batch-size", "100000000", "--out", "\(dir)/existing"], "batch-size: 100000000 trials"),
+              "--trials", "100000000", "--out", "\(dir)/existing"], "trials: 100000000 trials"),
             (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "nan", "--seed", "1", "--iterations", "1", "--out", "\(dir)/t"], "gain: must be a finite number ≥ 0, got nan"),
             (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "1", "--seed", "1", "--iterations", "1",
               "--floss", "mode=full,k=1\nwindow=0", "--out", "\(dir)/t"], "floss: k must be an integer ≥ 0, got '1\\nwindow=0'"),

@@ -4,10 +4,10 @@ import Testing
 
 @Suite("biornn bench (end to end)")
 struct BenchCLITests {
-    @Test("every workload prints design §6's keys; flops is the stated count, gflops = flops / median, the median is the median of ms_all",
+    @Test("every workload prints the documented keys; flops is the stated count, gflops = flops / median, the median is the median of ms_all",
           arguments: Benchmark.Workload.allCases)
     func keys(workload: Benchmark.Workload) throws {
-        let r = try CLI.run(["bench", "--what", workload.rawValue, "--n", "8", "--t", "5", "--b", "2", "--k", "2",
+        let r = try CLI.run(["bench", "--what", workload.rawValue, "--units", "8", "--steps", "5", "--trials", "2", "--k", "2",
                              "--repeats", "3", "--warmup", "0", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try JSONValue.parse(Data(r.stdout.utf8), source: "stdout")
@@ -40,7 +40,7 @@ struct BenchCLITests {
     @Test("--save writes the shared problem, and reference.json holds the library's numbers on it")
     func save() throws {
         let dir = try CLI.temporaryDirectory()
-        let r = try CLI.run(["bench", "--what", "forward", "--n", "6", "--t", "4", "--b", "2", "--k", "3",
+        let r = try CLI.run(["bench", "--what", "forward", "--units", "6", "--steps", "4", "--trials", "2", "--k", "3",
                              "--repeats", "1", "--warmup", "0", "--save", "\(dir)/p"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/p")) == ["model.json", "batch.json", "start.json", "reference.json"])
@@ -53,10 +53,11 @@ struct BenchCLITests {
     @Test("bad options exit 2 with one line naming the field")
     func errors() throws {
         for (args, message) in [
-            (["--what", "nope", "--n", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, dgemm, forward, qr)"),
-            (["--what", "qr", "--n", "4", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
-            (["--what", "bptt", "--n", "0"], "n: must lie in 1…8192, got 0"),
-            (["--what", "eprop", "--n", "4", "--t", "0"], "t: must lie in 1…1000000, got 0"),
+            (["--what", "nope", "--units", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, dgemm, forward, qr)"),
+            (["--what", "qr", "--units", "4", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
+            (["--what", "bptt", "--units", "0"], "units: must lie in 1…8192, got 0"),
+            (["--what", "bptt"], "units: missing: the number of units N (--units N)"),
+            (["--what", "eprop", "--units", "4", "--steps", "0"], "steps: must lie in 1…1000000, got 0"),
         ] {
             let r = try CLI.run(["bench"] + args)
             #expect(r.status == 2 && r.stderr == "biornn: error: \(message)\n", "\(args): \(r.stderr)")

@@ -32,9 +32,9 @@ struct FlossCLITests {
         let model = RNN.initial(units: 4, inputs: 1, outputs: 1, alpha: 1, activation: .tanh, connectivity: .gaussian(gain: 2), seed: 5)
         try model.json.serialized.write(toFile: "\(dir)/m.json", atomically: true, encoding: .utf8)
         for (args, message) in [
-            (["--mode", "fast"], "mode: must be full, local or local-explicit, got 'fast'"),
+            (["--mode", "fast"], "mode: unknown mode 'fast' (known: full, local, local-explicit)"),
             (["--mode", "full", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
-            (["--mode", "full", "--window", "0"], "floss: window must be ≥ 1, got 0"),
+            (["--mode", "full", "--window", "0"], "window: must lie in 1…1000000, got 0"),
         ] {
             let r = try CLI.run(["floss", "--model", "\(dir)/m.json", "--iterations", "2", "--out", "\(dir)/never.json"] + args)
             #expect(r.status == 2 && r.stderr == "biornn: error: \(message)\n", "\(args): \(r.stderr)")

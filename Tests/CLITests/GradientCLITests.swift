@@ -11,7 +11,7 @@ struct GradientCLITests {
         return path
     }
 
-    @Test("gradient --rule bptt --json prints design §6's JSON, equal to the library's BPTT to the last digit", arguments: LossKind.allCases)
+    @Test("gradient --rule bptt --json prints the documented JSON, equal to the library's BPTT to the last digit", arguments: LossKind.allCases)
     func gradientMatchesLibrary(loss: LossKind) throws {
         let dir = try CLI.temporaryDirectory()
         let c = RandomNetworkCase(seed: 77, units: 7, inputs: 3, outputs: 2, steps: 9, trials: 4, alpha: 0.3, activation: .tanh, loss: loss)
@@ -36,7 +36,7 @@ struct GradientCLITests {
         let batch = try write(c.batch.json.serialized, dir, "batch.json")
         let ragged = try write(#"{"alpha": 0.5, "activation": "tanh", "w_in": [[1],[1]], "w_rec": [[1,0],[0]], "w_out": [[1,1]]}"#, dir, "ragged.json")
         let cases: [([String], String)] = [
-            (["gradient", "--model", "\(dir)/missing.json", "--batch", batch, "--rule", "bptt"], "biornn: error: \(dir)/missing.json: cannot read file\n"),
+            (["gradient", "--model", "\(dir)/missing.json", "--batch", batch, "--rule", "bptt"], "biornn: error: \(dir)/missing.json: no such file\n"),
             (["gradient", "--model", ragged, "--batch", batch, "--rule", "bptt"], "biornn: error: \(ragged): w_rec: ragged rows: row 0 has 2 entries, row 1 has 1\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "tbptt:0"], "biornn: error: rule: 'tbptt:0': the truncation K of tbptt:K must be an integer ≥ 1\n"),
@@ -45,7 +45,7 @@ struct GradientCLITests {
             (["train", "--task", "nope", "--rule", "bptt", "--gain", "1", "--seed", "1", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: task: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)\n"),
             (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "1", "--seed=-3", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: seed: must lie in 0…9007199254740992, got -3\n"),
             (["train", "--task", "delayed-xor", "--rule", "bptt", "--gain", "nan", "--seed", "1", "--iterations", "1", "--out", "\(dir)/never"], "biornn: error: gain: must be a finite number ≥ 0, got nan\n"),
-            (["task", "sample", "--task", "delayed-xor", "--batch", "0", "--seed", "1"], "biornn: error: batch: must lie in 1…100000, got 0\n"),
+            (["task", "sample", "--task", "delayed-xor", "--trials", "0", "--seed", "1"], "biornn: error: trials: must lie in 1…100000, got 0\n"),
             (["frobnicate"], "biornn: error: Unexpected argument 'frobnicate'\n"),
         ]
         for (args, message) in cases {
@@ -68,7 +68,7 @@ struct GradientCLITests {
 
     @Test("task sample prints a batch file that reads back as the library's batch for that seed")
     func taskSample() throws {
-        let r = try CLI.run(["task", "sample", "--task", "delayed-xor", "--batch", "3", "--seed", "12"])
+        let r = try CLI.run(["task", "sample", "--task", "delayed-xor", "--trials", "3", "--seed", "12"])
         #expect(r.status == 0)
         var rng = RandomStream(seed: 12, purpose: .data)
         let expected = DelayedXOR().sample(trials: 3, using: &rng)

@@ -39,7 +39,7 @@ struct LyapunovCLITests {
         try model.json.serialized.write(toFile: "\(dir)/m.json", atomically: true, encoding: .utf8)
         for (args, message) in [
             (["--k", "6"], "k: must lie in 1…5 (the number of units), got 6"),
-            (["--steps", "0"], "steps: must be ≥ 1, got 0"),
+            (["--steps", "0"], "steps: must lie in 1…100000000, got 0"),
             (["--qr-every", "0"], "qr-every: must be ≥ 1, got 0"),
             (["--method", "magic"], "method: unknown method 'magic' (known: qr, tangent, twin)"),
         ] {

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("biornn train (end to end)")
 struct TrainCLITests {
-    @Test("train writes the five files of design §6; summary and model agree with the library")
+    @Test("train writes the five files of a run directory; summary and model agree with the library")
     func writesRunDirectory() throws {
         let dir = try CLI.temporaryDirectory() + "/run"
         let r = try CLI.run(["train", "--task", "pattern-generation", "--rule", "bptt", "--gain", "1.0", "--seed", "5",
