@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        // `swift package generate-documentation` (ci/docs.sh): builds BioRNN.docc; a plugin, never linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS through its Fortran-ABI symbols (dgemm_, dgeqrf_, ...): production path.
@@ -32,7 +34,9 @@ let package = Package(
         .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "FlossingTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "StudyTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        // The package itself: documentation citations and the one-way folder dependencies.
+        .testTarget(name: "PackageTests"),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.
-        .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"]),
+        .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"], exclude: ["HelpTexts"]),
     ]
 )
