@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "FlossingTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "StudyTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "GoldenTests", dependencies: ["BioRNN"]),
         // The package itself: documentation citations and the one-way folder dependencies.
         .testTarget(name: "PackageTests"),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.

@@ -12,7 +12,7 @@ import Testing
 struct HelpTextTests {
     static let commands: [[String]] = [
         [], ["reproduce"], ["train"], ["gradient"], ["lyapunov"], ["floss"], ["align"], ["sweep"], ["collect"], ["report"],
-        ["task"], ["task", "list"], ["task", "sample"], ["bench"],
+        ["task"], ["task", "list"], ["task", "sample"], ["bench"], ["golden"], ["golden", "check"], ["golden", "record"],
     ]
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpTexts")

@@ -1,0 +1,60 @@
+import BioRNN
+import Foundation
+import Testing
+
+/// The golden corpus (fixtures/golden, the GoldenValues article): the suite runs the same check
+/// as `biornn golden check`, and checks that the check itself can tell rounding from change.
+@Suite("Golden corpus: recorded values, recomputed, within their tolerance classes")
+struct GoldenTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures/golden").path
+
+    @Test("every recorded entry is recomputed within its tolerance, and every case is recorded")
+    func corpusHolds() throws {
+        let entries = try GoldenCorpus.read(Self.corpus)
+        #expect(Set(entries.map(\.name)) == Set(GoldenCases.all.map(\.name)), "corpus and cases differ: run `biornn golden record`")
+        let drifts = try GoldenCheck.run(entries)
+        for d in drifts where d.verdict == .beyond {
+            Issue.record("\(d.name): max |Δ| \(d.maxAbsolute) beyond \(d.kind.rawValue) budget \(d.budget) \(d.problem ?? "")")
+        }
+        print(GoldenCheck.table(drifts))
+    }
+
+    @Test("a change of one ulp is 'within rounding' for a rounding entry and BEYOND for an exact one; a larger one is BEYOND")
+    func verdicts() throws {
+        let entries = try GoldenCorpus.read(Self.corpus)
+        let rounding = try #require(entries.first { $0.name == "forward/gaussian-tanh" })
+        let exact = try #require(entries.first { $0.name == "tasks/delayed-xor" })
+        // The state of largest magnitude (the first states are h0 = 0, whose ulp is subnormal).
+        let largest = rounding.values[0].values.indices.max { abs(rounding.values[0].values[$0]) < abs(rounding.values[0].values[$1]) }!
+        func nudged(_ e: GoldenEntry, by steps: Double) -> GoldenEntry {
+            var m = e
+            m.values[0].values[largest] += steps * m.values[0].values[largest].ulp
+            return m
+        }
+        #expect(GoldenDrift(recorded: rounding, recomputed: rounding).verdict == .identical)
+        let oneULP = GoldenDrift(recorded: rounding, recomputed: nudged(rounding, by: 1))
+        #expect(oneULP.verdict == .withinRounding && oneULP.maxULPs == 1)
+        #expect(GoldenDrift(recorded: rounding, recomputed: nudged(rounding, by: 1e6)).verdict == .beyond)
+        let task = exact.values.firstIndex { $0.key == "inputs" }!
+        var moved = exact
+        moved.values[task].values[0] = moved.values[task].values[0].nextUp
+        #expect(GoldenDrift(recorded: exact, recomputed: moved).verdict == .beyond)
+        var short = rounding
+        short.values[1].values.removeLast()
+        #expect(GoldenDrift(recorded: rounding, recomputed: short).problem != nil)
+    }
+
+    @Test("the corpus round-trips through its JSON schema")
+    func schemaRoundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let entries = try GoldenCorpus.read(Self.corpus)
+        try GoldenCorpus.write(entries, to: dir)
+        #expect(try GoldenCorpus.read(dir) == entries)
+        for layer in GoldenCases.layers {
+            #expect(try String(contentsOfFile: "\(dir)/\(layer).json", encoding: .utf8)
+                    == String(contentsOfFile: "\(Self.corpus)/\(layer).json", encoding: .utf8), "\(layer).json")
+        }
+    }
+}
