@@ -60,14 +60,16 @@ public enum GoldenCases {
 
     // MARK: tasks
 
-    /// Every task's batch of 3 trials from the data stream of seed 5: the users' data, so bitwise.
+    /// Every task's batch of 16 trials from the data stream of seed 5: the users' data, so
+    /// bitwise. Sixteen, so that every condition a task draws from a handful (coherences,
+    /// contexts, match or non-match) appears: with 3 trials a changed coherence went unseen.
     static var tasks: [GoldenCase] {
         TaskRegistry.all.map { task in
-            let inputs = JSONValue.object([("task", .string(task.name)), ("trials", .number(3)), ("seed", .number(5)), ("purpose", .string("data")),
+            let inputs = JSONValue.object([("task", .string(task.name)), ("trials", .number(16)), ("seed", .number(5)), ("purpose", .string("data")),
                                            ("layout", .string("inputs [T][B][I], targets [T][B][O] or labels [T][B], mask [T][B], flattened"))])
             return GoldenCase(name: "tasks/\(task.name)", layer: "tasks", inputs: inputs) {
                 var rng = RandomStream(seed: 5, purpose: .data)
-                let b = task.sample(trials: 3, using: &rng)
+                let b = task.sample(trials: 16, using: &rng)
                 var values: [(String, [Double])] = [("inputs", b.inputs)]
                 if let t = b.targets { values.append(("targets", t)) }
                 if let l = b.labels { values.append(("labels", l.map(Double.init))) }
