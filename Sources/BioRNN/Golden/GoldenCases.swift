@@ -16,13 +16,6 @@ public struct GoldenCase: Sendable {
     }
 }
 
-/// Unit roundoff u = 2⁻⁵³ and γ_n = n·u/(1 − n·u), the factor of Higham's error bounds for a
-/// computation of n roundings in sequence (Accuracy and Stability of Numerical Algorithms, §3.1).
-func gamma(_ n: Int) -> Double {
-    let u = Double.ulpOfOne / 2
-    return Double(n) * u / (1 - Double(n) * u)
-}
-
 /// Every case of the corpus, layer by layer, in the order the files list them.
 public enum GoldenCases {
     public static var all: [GoldenCase] { rng + tasks + connectivity + forward }
@@ -49,7 +42,7 @@ public enum GoldenCases {
                 },
                 GoldenCase(name: "rng/\(purpose.rawValue)/seed\(seed)/normal", layer: "rng", inputs: inputs) {
                     var s = RandomStream(seed: seed, purpose: purpose)
-                    let u = Double.ulpOfOne / 2
+                    let u = RoundingBounds.unitRoundoff
                     return ([("normal", (0..<8).map { _ in s.normal() })],
                             GoldenTolerance(.rounding, budget: 8.6 * (4 * Double.pi + 4) * u,
                                             reason: "Box–Muller through glibc's log and cos (1 ulp each): |Δz| ≤ ρ(4π + 1)u + 3|z|u ≤ 8.6(4π + 4)u"))
@@ -106,7 +99,7 @@ public enum GoldenCases {
     /// The budget of a family's weights. Gaussian and sparse weights are one normal draw times one
     /// scale each; orthogonal weights come from a Householder QR of the same seed's Gaussian A.
     static func connectivityTolerance(family: String, gain g: Double, w: Matrix, n: Int, seed: UInt64) -> GoldenTolerance {
-        let u = Double.ulpOfOne / 2
+        let u = RoundingBounds.unitRoundoff
         let normal = 8.6 * (4 * Double.pi + 4) * u      // one normal draw's budget (see `rng`)
         switch family {
         case "gaussian", "sparse":
@@ -116,24 +109,10 @@ public enum GoldenCases {
         default:
             var rng = RandomStream(seed: seed, purpose: .network)
             let r = Matrix.randomNormal(rows: n, cols: n, sd: 1, using: &rng).qr.r
-            let kappa = frobeniusCondition(ofTriangular: r)
-            return GoldenTolerance(.rounding, budget: g * kappa * (gamma(n * n) + normal),
-                                   reason: "g·Q from a Householder QR of a Gaussian A: backward error ‖ΔA‖_F ≤ γ_{N²}‖A‖_F (Higham, Thm 19.4) plus the draws' own budget, and Q moves by at most κ_F(A) times that relative perturbation to first order; κ_F(A) = κ_F(R) from the computed R")
+            let kappa = RoundingBounds.frobeniusCondition(upperTriangular: r)
+            return GoldenTolerance(.rounding, budget: g * kappa * (RoundingBounds.householderQRBackward(rows: n, cols: n) + normal),
+                                   reason: "g·Q from a Householder QR of a Gaussian A: backward error ‖ΔA‖_F ≤ γ_{10N²}‖A‖_F (Higham, Thm 19.4, with the constant the tests use) plus the draws' own budget, and Q moves by at most κ_F(A) times that relative perturbation to first order; κ_F(A) = κ_F(R) from the computed R")
         }
-    }
-
-    /// κ_F(R) = ‖R‖_F·‖R⁻¹‖_F for an upper-triangular R, by back substitution.
-    static func frobeniusCondition(ofTriangular r: Matrix) -> Double {
-        let n = r.rows
-        var inverse = Matrix(rows: n, cols: n)
-        for col in 0..<n {
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                var s = i == col ? 1.0 : 0.0
-                for k in (i + 1)..<max(i + 1, n) { s -= r[i, k] * inverse[k, col] }
-                inverse[i, col] = s / r[i, i]
-            }
-        }
-        return r.frobeniusNorm * inverse.frobeniusNorm
     }
 
     // MARK: forward trajectories
@@ -163,8 +142,8 @@ public enum GoldenCases {
     /// The largest componentwise first-order error bound of a forward pass (see `forward`).
     static func forwardBudget(_ model: RNN, _ batch: Batch, _ tr: Trajectory) -> Double {
         let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
-        let p = model.parameters, alpha = model.alpha, u = Double.ulpOfOne / 2
-        let gState = gamma(N + I + 3), gOut = gamma(N + 1)
+        let p = model.parameters, alpha = model.alpha, u = RoundingBounds.unitRoundoff
+        let gState = RoundingBounds.gamma(N + I + 3), gOut = RoundingBounds.gamma(N + 1)
         var worst = 0.0
         for b in 0..<B {
             var e = [Double](repeating: 0, count: N)
