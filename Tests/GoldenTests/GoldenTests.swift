@@ -58,3 +58,56 @@ struct GoldenTests {
         }
     }
 }
+
+/// The schema is usable outside Swift: fixtures/golden/reader.py, a NumPy reader written from the
+/// published algorithms, recomputes the random streams and every forward pass from the inputs an
+/// entry stores and holds them to the entry's own tolerance.
+@Suite("Golden corpus read by another language (Python with NumPy)")
+struct GoldenReaderTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let reader = root.appendingPathComponent("fixtures/golden/reader.py").path
+
+    /// Runs a shell command, returning its status and output.
+    static func shell(_ command: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// NumPy from PyPI when it is missing.
+    static func ensureNumPy() throws {
+        if try shell("python3 -c 'import numpy'").status != 0 {
+            _ = try shell("python3 -m pip install --quiet numpy")
+        }
+    }
+
+    @Test("the NumPy reader recomputes every rng and forward entry within its tolerance")
+    func readerAgrees() throws {
+        try Self.ensureNumPy()
+        let r = try Self.shell("python3 '\(Self.reader)' '\(Self.root.appendingPathComponent("fixtures/golden").path)'")
+        #expect(r.status == 0, "\(r.output)")
+        let entries = try GoldenCorpus.read(Self.root.appendingPathComponent("fixtures/golden").path)
+        let readable = entries.filter { $0.layer == "rng" || $0.layer == "forward" }.count
+        #expect(r.output.hasSuffix("\(readable) passed, 0 failed\n"), "\(r.output)")
+    }
+
+    @Test("the reader fails an entry whose recorded value moved beyond its budget")
+    func readerCatches() throws {
+        try Self.ensureNumPy()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golden-reader-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var entries = try GoldenCorpus.read(Self.root.appendingPathComponent("fixtures/golden").path)
+        let i = try #require(entries.firstIndex { $0.name == "forward/gaussian-tanh" })
+        entries[i].values[0].values[40] += 1e-9          // far beyond the entry's ~1e-12 budget
+        try GoldenCorpus.write(entries, to: dir)
+        let r = try Self.shell("python3 '\(Self.reader)' '\(dir)'")
+        #expect(r.status == 1 && r.output.contains("FAIL  forward/gaussian-tanh"), "\(r.output)")
+    }
+}
