@@ -112,13 +112,13 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "The small version of the study.") var quick = false
     @Option(help: "Output directory.") var out: String
 
-    static func config(quick: Bool) -> SweepConfig {
+    static func config(quick: Bool) throws -> SweepConfig {
         var c = SweepConfig(tasks: ["perceptual-decision", "delayed-xor"],
                             gains: quick ? [0.5, 1, 2, 3] : [0.5, 0.75, 1, 1.5, 2, 3],
                             rules: ["bptt", "eprop", "eprop-random", "modprop"],
                             seeds: quick ? [1, 2, 3] : [1, 2, 3, 4, 5])
-        c.flossing = [("none", nil), ("local", "mode=local,k=1,window=200,transient=300,pre=100"),
-                      ("full", "mode=full,k=1,window=50,transient=300,pre=100")]
+        try c.setFlossing([("none", nil), ("local", "mode=local,k=1,window=200,transient=300,pre=100"),
+                           ("full", "mode=full,k=1,window=50,transient=300,pre=100")])
         c.flossRules = ["eprop"]
         c.iterations = quick ? 100 : 300
         c.units = quick ? 32 : 64
@@ -127,7 +127,7 @@ struct ReproduceCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runSweep(Self.config(quick: quick), into: out, shard: (0, 1))
+        try runSweep(try Self.config(quick: quick), into: out, shard: (0, 1))
         try Report.write(out)
         print((out as NSString).appendingPathComponent("report.md"))
     }

@@ -18,8 +18,11 @@ public struct SweepConfig: Equatable, Sendable {
     public var gains: [Double]
     public var rules: [String]
     public var seeds: [UInt64]
-    /// Flossing variants by name; nil spec: no flossing. Order as given.
-    public var flossing: [(name: String, spec: String?)] = [("none", nil)]
+    /// Flossing variants by name; nil spec: no flossing. Order as given. Set through
+    /// `setFlossing`, which checks every name and specification.
+    public private(set) var flossing: [(name: String, spec: String?)] = [("none", nil)]
+    /// The variants' specifications, parsed when they were set.
+    private var flossingConfigs: [String: FlossingConfig] = [:]
     public var flossRules: [String] = []
     public var iterations = 200
     public var units = 64
@@ -70,16 +73,13 @@ public struct SweepConfig: Equatable, Sendable {
         seeds = s.map { UInt64($0) }
         if let v = f.value("flossing"), v != .null {
             guard case let .object(pairs) = v, !pairs.isEmpty else { throw f.fail("flossing", "expected an object of name: spec (or null)") }
-            flossing = try pairs.map { name, spec in
-                try SafeName.check(name, field: "\(source): flossing")
+            try setFlossing(pairs.map { name, spec in
                 switch spec {
                 case .null: return (name, nil)
-                case let .string(text):
-                    do { _ = try FlossingConfig(spec: text) } catch let e as InputError { throw f.fail("flossing.\(name)", e.problem) }
-                    return (name, text)
+                case let .string(text): return (name, text)
                 default: throw f.fail("flossing.\(name)", "expected a specification string or null")
                 }
-            }
+            }, source: source)
         }
         flossRules = try strings("floss_rules", required: false) ?? []
         iterations = try positive("iterations", default: iterations)
@@ -127,6 +127,20 @@ public struct SweepConfig: Equatable, Sendable {
 
     /// The runs, in the deterministic grid order (task, init, gain, rule, flossing, seed), without
     /// duplicates (a rule that requires Dale networks collapses the init dimension onto "dale").
+    /// The flossing variants: every name a ``SafeName`` (it becomes part of run directories'
+    /// names), every specification valid (`train --floss`). Errors name `source` and the variant.
+    public mutating func setFlossing(_ variants: [(name: String, spec: String?)], source: String = "flossing") throws {
+        var configs: [String: FlossingConfig] = [:]
+        for (name, spec) in variants {
+            try SafeName.check(name, field: "\(source): flossing")
+            guard let spec else { continue }
+            do { configs[name] = try FlossingConfig(spec: spec) } catch let e as InputError {
+                throw InputError("\(source): flossing.\(name): \(e.problem)")
+            }
+        }
+        (flossing, flossingConfigs) = (variants, configs)
+    }
+
     public var runs: [RunSpec] {
         var out: [RunSpec] = [], seen = Set<String>()
         for task in tasks {
@@ -146,7 +160,7 @@ public struct SweepConfig: Equatable, Sendable {
                                 c.optimizer.learningRate = learningRate
                                 c.logEvery = logEvery
                                 c.evalTrials = evalTrials
-                                c.floss = variant.spec.map { try! FlossingConfig(spec: $0) }
+                                c.floss = flossingConfigs[variant.name]
                                 c.flossName = variant.name
                                 let spec = RunSpec(config: c)
                                 if seen.insert(spec.name).inserted { out.append(spec) }
