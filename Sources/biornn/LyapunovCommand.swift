@@ -37,8 +37,7 @@ struct LyapunovCommand: ParsableCommand {
             guard data.inputSize == net.inputs else { throw InputError("\(batch): inputs: the model has \(net.inputs) inputs, the batch \(data.inputSize)") }
             map = RNNMap(net, drivenBy: data)
         }
-        var options = LyapunovOptions(transient: transient, steps: steps, qrEvery: qrEvery).seeded(try validatedSeed(seed))
-        options.blocks = LyapunovOptions.command.blocks
+        let options = LyapunovOptions(transient: transient, steps: steps, qrEvery: qrEvery).seeded(try validatedSeed(seed))
         if let dtMs { guard dtMs.isFinite && dtMs > 0 else { throw InputError("dt-ms: must be > 0, got \(dtMs)") } }
         let exponents = method == "qr" ? k : 1
         try options.validate(dimension: net.units, k: exponents)

@@ -6,10 +6,10 @@ public enum FileContents {
     /// directory`, `PATH: permission denied`.
     public static func read(_ path: String) throws -> Data {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw InputError("\(path): \(reason(errno: errno, path: path))") }
+        guard stat(path, &info) == 0 else { throw InputError("\(path): \(reason(errno: errno))") }
         guard info.st_mode & S_IFMT != S_IFDIR else { throw InputError("\(path): is a directory") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InputError("\(path): \(reason(errno: errno, path: path))") }
+        guard fd >= 0 else { throw InputError("\(path): \(reason(errno: errno))") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         do {
             return try handle.readToEnd() ?? Data()
@@ -19,7 +19,7 @@ public enum FileContents {
     }
 
     /// errno as a few words a user can act on.
-    static func reason(errno code: Int32, path: String) -> String {
+    static func reason(errno code: Int32) -> String {
         switch code {
         case ENOENT: return "no such file"
         case ENOTDIR: return "a folder on the path is a file"
@@ -43,7 +43,7 @@ public enum AtomicFile {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0 ... .max))")
         do {
             guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-                throw InputError("\(path): cannot write file (\(FileContents.reason(errno: errno, path: url.deletingLastPathComponent().path)))")
+                throw InputError("\(path): cannot write file (\(FileContents.reason(errno: errno)))")
             }
             let handle = try FileHandle(forWritingTo: tmp)
             do {
@@ -54,7 +54,7 @@ public enum AtomicFile {
                 try? handle.close()
                 throw error
             }
-            if rename(tmp.path, url.path) != 0 { throw InputError("\(path): cannot write file (\(FileContents.reason(errno: errno, path: path)))") }
+            if rename(tmp.path, url.path) != 0 { throw InputError("\(path): cannot write file (\(FileContents.reason(errno: errno)))") }
         } catch let error as InputError {
             try? FileManager.default.removeItem(at: tmp)
             throw error
@@ -80,7 +80,7 @@ public enum Directory {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             let code = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? Int(EACCES)
-            throw InputError("\(path): cannot create directory (\(FileContents.reason(errno: Int32(code), path: path)))")
+            throw InputError("\(path): cannot create directory (\(FileContents.reason(errno: Int32(code))))")
         }
     }
 }
