@@ -24,7 +24,7 @@ struct GoldenCommand: ParsableCommand {
             let entries = try GoldenCorpus.read(corpus)
             guard !entries.isEmpty else { throw InputError("\(corpus): no entries (record them with `biornn golden record`)") }
             let progress = ProgressLine(name: "golden check", unit: "entries")
-            let drifts = try GoldenCheck.run(entries) { progress.update($0, of: $1) }
+            let drifts = try GoldenCheck.run(entries, cases: GoldenCases.all(corpus: corpus)) { progress.update($0, of: $1) }
             Output.endProgress()
             if json { Output.printJSON(GoldenCheck.json(drifts)) } else { print(GoldenCheck.table(drifts)) }
             if drifts.contains(where: { $0.verdict == .beyond }) { throw ExitCode(1) }
@@ -42,7 +42,8 @@ struct GoldenCommand: ParsableCommand {
 
         func run() throws {
             for l in layer where !GoldenCases.layers.contains(l) { throw InputError("layer: " + unknownName(l, kind: "layer", known: GoldenCases.layers)) }
-            let selected = GoldenCases.all.filter { c in
+            let cases = GoldenCases.all(corpus: corpus)
+            let selected = cases.filter { c in
                 (layer.isEmpty || layer.contains(c.layer)) && (name.isEmpty || name.contains { c.name.hasPrefix($0) })
             }
             guard !selected.isEmpty else { throw InputError("name: no entry's name starts with \(name.map { "'\($0)'" }.joined(separator: " or "))") }
@@ -55,8 +56,8 @@ struct GoldenCommand: ParsableCommand {
             var recorded: [String: GoldenEntry] = [:]
             for c in selected { recorded[c.name] = try c.entry(provenance: provenance) }
             // Keep the corpus in the cases' order; entries no case computes any more stay at the end.
-            let names = Set(GoldenCases.all.map(\.name))
-            let merged = GoldenCases.all.compactMap { c in recorded[c.name] ?? existing.first { $0.name == c.name } }
+            let names = Set(cases.map(\.name))
+            let merged = cases.compactMap { c in recorded[c.name] ?? existing.first { $0.name == c.name } }
                 + existing.filter { !names.contains($0.name) }
             try GoldenCorpus.write(merged, to: corpus)
             print("golden: recorded \(recorded.count) entries in \(corpus) (\(provenance.openblasCore), \(provenance.threads) threads, commit \(provenance.commit))")

@@ -12,8 +12,9 @@ struct GoldenTests {
     @Test("every recorded entry is recomputed within its tolerance, and every case is recorded")
     func corpusHolds() throws {
         let entries = try GoldenCorpus.read(Self.corpus)
-        #expect(Set(entries.map(\.name)) == Set(GoldenCases.all.map(\.name)), "corpus and cases differ: run `biornn golden record`")
-        let drifts = try GoldenCheck.run(entries)
+        let cases = GoldenCases.all(corpus: Self.corpus)
+        #expect(Set(entries.map(\.name)) == Set(cases.map(\.name)), "corpus and cases differ: run `biornn golden record`")
+        let drifts = try GoldenCheck.run(entries, cases: cases)
         for d in drifts where d.verdict == .beyond {
             Issue.record("\(d.name): max |Δ| \(d.maxAbsolute) beyond \(d.kind.rawValue) budget \(d.budget) \(d.problem ?? "")")
         }
@@ -88,26 +89,30 @@ struct GoldenReaderTests {
         }
     }
 
-    @Test("the NumPy reader recomputes every rng and forward entry within its tolerance")
+    @Test("the NumPy reader recomputes every rng, forward and gradient entry within its tolerance")
     func readerAgrees() throws {
         try Self.ensureNumPy()
         let r = try Self.shell("python3 '\(Self.reader)' '\(Self.root.appendingPathComponent("fixtures/golden").path)'")
         #expect(r.status == 0, "\(r.output)")
         let entries = try GoldenCorpus.read(Self.root.appendingPathComponent("fixtures/golden").path)
-        let readable = entries.filter { $0.layer == "rng" || $0.layer == "forward" }.count
+        let readable = entries.filter { ["rng", "forward", "gradients"].contains($0.layer) }.count
         #expect(r.output.hasSuffix("\(readable) passed, 0 failed\n"), "\(r.output)")
     }
 
-    @Test("the reader fails an entry whose recorded value moved beyond its budget")
-    func readerCatches() throws {
+    @Test("the reader fails an entry whose recorded value moved beyond its budget", arguments: [
+        ("forward/gaussian-tanh", "a", 40), ("gradients/gaussian-tanh/bptt", "w_rec", 7), ("gradients/dale-relu/eprop", "w_in", 3),
+        ("gradients/dale-relu/modprop", "w_out", 1),
+    ])
+    func readerCatches(entry name: String, key: String, index: Int) throws {
         try Self.ensureNumPy()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golden-reader-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var entries = try GoldenCorpus.read(Self.root.appendingPathComponent("fixtures/golden").path)
-        let i = try #require(entries.firstIndex { $0.name == "forward/gaussian-tanh" })
-        entries[i].values[0].values[40] += 1e-9          // far beyond the entry's ~1e-12 budget
+        let i = try #require(entries.firstIndex { $0.name == name })
+        let k = try #require(entries[i].values.firstIndex { $0.key == key })
+        entries[i].values[k].values[index] += 1e-9          // far beyond the entries' ~1e-12 budgets
         try GoldenCorpus.write(entries, to: dir)
         let r = try Self.shell("python3 '\(Self.reader)' '\(dir)'")
-        #expect(r.status == 1 && r.output.contains("FAIL  forward/gaussian-tanh"), "\(r.output)")
+        #expect(r.status == 1 && r.output.contains("FAIL  \(name)"), "\(r.output)")
     }
 }

@@ -36,6 +36,16 @@ struct StudyTests {
         #expect(m.runs.count == 2 * 2)   // inits collapse onto dale
     }
 
+    @Test("the sweep.json a sweep writes reads back as the same grid (seeds as integers, not bit patterns)")
+    func configRoundTrip() throws {
+        var c = try tinySweep()
+        c.seeds = [1, 2, 123_456_789]
+        let text = c.json.serialized
+        #expect(text.contains("\"seeds\":[1,2,123456789]"), "\(text)")
+        let back = try SweepConfig(json: JSONValue.parse(Data(text.utf8), source: "sweep.json"), source: "sweep.json")
+        #expect(back.runs.map(\.name) == c.runs.map(\.name))
+    }
+
     @Test("sweep configuration errors name the file and field", arguments: [
         (#"{"gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks: missing"),
         (#"{"tasks": ["nope"], "gains": [1], "rules": ["bptt"], "seeds": [1]}"#, "c.json: tasks[0]: unknown task 'nope' (known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)"),

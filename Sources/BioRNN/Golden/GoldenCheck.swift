@@ -70,13 +70,14 @@ public struct GoldenDrift: Sendable {
 public enum GoldenCheck {
     /// The drift of every entry of `corpus` against the current code, failures first, then by
     /// layer and name. An entry the code no longer computes is BEYOND.
-    public static func run(_ corpus: [GoldenEntry], cases: [GoldenCase] = GoldenCases.all,
+    public static func run(_ corpus: [GoldenEntry], cases: [GoldenCase],
                            progress: ((Int, Int) -> Void)? = nil) throws -> [GoldenDrift] {
         let provenance = GoldenProvenance.current(computedBy: "biornn golden check")
         var drifts: [GoldenDrift] = []
         for (i, recorded) in corpus.enumerated() {
-            let recomputed = try cases.first { $0.name == recorded.name }?.entry(provenance: provenance)
-                ?? GoldenEntry(name: recorded.name, layer: recorded.layer, inputs: .null, values: [], tolerance: recorded.tolerance, provenance: provenance)
+            let values = try cases.first { $0.name == recorded.name }?.compute() ?? []
+            let recomputed = GoldenEntry(name: recorded.name, layer: recorded.layer, inputs: recorded.inputs, values: values,
+                                         tolerance: recorded.tolerance, provenance: provenance)
             drifts.append(GoldenDrift(recorded: recorded, recomputed: recomputed))
             progress?(i + 1, corpus.count)
         }

@@ -16,6 +16,7 @@ public enum StreamPurpose: String, Sendable, CaseIterable {
     case frozenPattern = "pattern-generation"       // the frozen input and target of pattern generation
     case testCase = "conformance"                   // test support: the random networks of a check (indexed)
     case permutation                                // test support: unit renumberings (indexed)
+    case goldenProbe = "golden-probe"               // the golden corpus's condition probes (indexed)
 }
 
 /// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014): s ← s + 0x9E3779B97F4A7C15, then

@@ -117,7 +117,7 @@ public struct SweepConfig: Equatable, Sendable {
     public var json: JSONValue {
         .object([
             ("tasks", .array(tasks.map { .string($0) })), ("inits", .array(inits.map { .string($0) })), ("gains", JSONValue(gains)),
-            ("rules", .array(rules.map { .string($0) })), ("seeds", JSONValue(seeds.map(Double.init))),
+            ("rules", .array(rules.map { .string($0) })), ("seeds", JSONValue(seeds.map { Double($0) })),
             ("flossing", .object(flossing.map { ($0.name, $0.spec.map { .string($0) } ?? .null) })),
             ("floss_rules", .array(flossRules.map { .string($0) })), ("iterations", .number(Double(iterations))),
             ("units", .number(Double(units))), ("batch_size", .number(Double(batchSize))), ("lr", .number(learningRate)),
