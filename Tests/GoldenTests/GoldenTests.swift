@@ -44,6 +44,17 @@ struct GoldenTests {
         var short = rounding
         short.values[1].values.removeLast()
         #expect(GoldenDrift(recorded: rounding, recomputed: short).problem != nil)
+        // A statistical entry is held in its own standard errors: 3 s.e. is within its 7, 8 is not.
+        let statistical = try #require(entries.first { $0.name == "lyapunov/long/chaotic/qr" })
+        let se = try #require(statistical.values.first { $0.key == "exponents_stderr" }?.values.first)
+        func shifted(by standardErrors: Double) -> GoldenEntry {
+            var m = statistical
+            m.values[0].values[0] += standardErrors * se
+            return m
+        }
+        let near = GoldenDrift(recorded: statistical, recomputed: shifted(by: 3))
+        #expect(near.verdict == .withinStatistics && abs(near.maxStandardErrors! - 3) < 1e-6)
+        #expect(GoldenDrift(recorded: statistical, recomputed: shifted(by: 8)).verdict == .beyond)
     }
 
     @Test("the corpus round-trips through its JSON schema")

@@ -18,6 +18,8 @@ public struct GoldenDrift: Sendable {
     public let maxRelative: Double
     public let maxULPs: Double
     public let budget: Double
+    /// Statistical entries: the largest |Δ| in recorded standard errors (nil for the others).
+    public let maxStandardErrors: Double?
     public let verdict: Verdict
     /// What did not match in shape (a missing key, another length), if anything.
     public let problem: String?
@@ -43,6 +45,7 @@ public struct GoldenDrift: Sendable {
             }
         }
         (maxAbsolute, maxRelative, maxULPs, self.problem) = (abs_, rel, ulps, problem)
+        maxStandardErrors = kind == .statistical && problem == nil ? Self.standardErrors(recorded, recomputed) : nil
         if problem != nil {
             verdict = .beyond
         } else if bitwise {
@@ -51,18 +54,21 @@ public struct GoldenDrift: Sendable {
             switch kind {
             case .exact: verdict = .beyond
             case .rounding: verdict = abs_ <= budget ? .withinRounding : .beyond
-            case .statistical: verdict = Self.withinStatistics(recorded, recomputed, standardErrors: budget) ? .withinStatistics : .beyond
+            case .statistical: verdict = Self.standardErrors(recorded, recomputed) <= budget ? .withinStatistics : .beyond
             }
         }
     }
 
-    /// Every value within `standardErrors` of its recorded standard error ("<key>_stderr").
-    static func withinStatistics(_ recorded: GoldenEntry, _ recomputed: GoldenEntry, standardErrors k: Double) -> Bool {
-        recorded.values.filter { !$0.key.hasSuffix("_stderr") }.allSatisfy { key, expected in
-            guard let se = recorded.values.first(where: { $0.key == key + "_stderr" })?.values,
-                  let actual = recomputed.values.first(where: { $0.key == key })?.values else { return false }
-            return zip(zip(actual, expected), se).allSatisfy { pair, s in Swift.abs(pair.0 - pair.1) <= k * s }
+    /// The largest |Δ| of a statistical entry in units of its recorded standard errors
+    /// ("<key>_stderr"); infinity where a value has no standard error to be measured in.
+    static func standardErrors(_ recorded: GoldenEntry, _ recomputed: GoldenEntry) -> Double {
+        var worst = 0.0
+        for (key, expected) in recorded.values where !key.hasSuffix("_stderr") {
+            guard let se = recorded.values.first(where: { $0.key == key + "_stderr" })?.values, se.count == expected.count,
+                  let actual = recomputed.values.first(where: { $0.key == key })?.values else { return .infinity }
+            for ((x, y), s) in zip(zip(actual, expected), se) where x != y { worst = max(worst, s > 0 ? Swift.abs(x - y) / s : .infinity) }
         }
+        return worst
     }
 }
 
@@ -94,7 +100,8 @@ public enum GoldenCheck {
         let rows = drifts.map { d in
             [d.name, d.layer, d.kind.rawValue, sci(d.maxAbsolute), sci(d.maxRelative), d.maxULPs == 0 ? "0" : String(format: "%.1f", d.maxULPs),
              d.kind == .exact ? "bitwise" : d.kind == .statistical ? "\(JSONValue.format(d.budget)) s.e." : sci(d.budget),
-             d.verdict.rawValue + (d.problem.map { " (\($0))" } ?? "")]
+             d.verdict.rawValue + (d.maxStandardErrors.map { d.verdict == .identical ? "" : String(format: " (%.2f s.e.)", $0) } ?? "")
+                + (d.problem.map { " (\($0))" } ?? "")]
         }
         let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
@@ -113,7 +120,7 @@ public enum GoldenCheck {
         return .array(drifts.map { d in
             .object([("entry", .string(d.name)), ("layer", .string(d.layer)), ("class", .string(d.kind.rawValue)),
                      ("max_abs", num(d.maxAbsolute)), ("max_rel", num(d.maxRelative)), ("max_ulps", num(d.maxULPs)),
-                     ("budget", num(d.budget)), ("verdict", .string(d.verdict.rawValue)), ("problem", d.problem.map { .string($0) } ?? .null)])
+                     ("budget", num(d.budget)), ("max_standard_errors", d.maxStandardErrors.map(num) ?? .null), ("verdict", .string(d.verdict.rawValue)), ("problem", d.problem.map { .string($0) } ?? .null)])
         })
     }
 }
