@@ -21,6 +21,8 @@ enum GoldenBudgets {
             let scale = family == "gaussian" ? g / Double(n).squareRoot() : g / (0.1 * Double(n)).squareRoot()
             return GoldenTolerance(.rounding, budget: scale * normalDraw + 2 * u * maxAbs,
                                    reason: "each weight is one normal draw times its scale (g/√N, or g/√(pN) where the exact Bernoulli mask keeps it): the draw's budget times the scale, plus 2 roundings")
+        case "dale":
+            return dale(gain: g, n: n, seed: seed)
         default:
             var rng = RandomStream(seed: seed, purpose: .network)
             let r = Matrix.randomNormal(rows: n, cols: n, sd: 1, using: &rng).qr.r
@@ -28,6 +30,35 @@ enum GoldenBudgets {
             return GoldenTolerance(.rounding, budget: g * kappa * (RoundingBounds.householderQRBackward(rows: n, cols: n) + normalDraw),
                                    reason: "g·Q from a Householder QR of a Gaussian A: backward error ‖ΔA‖_F ≤ γ_{10N²}‖A‖_F (Higham, Thm 19.4, with the constant the tests use) plus the draws' own budget, and Q moves by at most κ_F(A) times that relative perturbation to first order; κ_F(A) = κ_F(R) from the computed R")
         }
+    }
+
+    /// Dale weights W = (g/ρ(W₀))·W₀, W₀ = |z_ij|·sign_j with each inhibitory column scaled by its
+    /// row's Σ_E|z|/Σ_I|z| (row sums 0). To first order:
+    ///
+    ///     |ΔW₀_ij| ≤ c_i·β + |W₀_ij|·(2γ_N + N·β/min(Σ_E, Σ_I) + u)     (β a draw's budget, c_i = 1 or the row's ratio)
+    ///     |Δρ|/ρ  ≤ κ·(‖ΔW₀‖_F + γ_{10N²}‖W₀‖_F)/ρ                   (dgeev: backward error as Householder's; κ the eigenvalue's condition)
+    ///     |ΔW_ij| ≤ (g/ρ)·|ΔW₀_ij| + |W_ij|·(|Δρ|/ρ + 2u)
+    static func dale(gain g: Double, n: Int, seed: UInt64) -> GoldenTolerance {
+        var rng = RandomStream(seed: seed, purpose: .network)
+        let (w, signs) = Connectivity.dale(gain: g).recurrentWeights(units: n, using: &rng)
+        let nE = signs!.filter { $0 > 0 }.count
+        // The draws again, for the rows' sums and ratios.
+        rng = RandomStream(seed: seed, purpose: .network)
+        var w0 = Matrix(rows: n, cols: n), drawError = Matrix(rows: n, cols: n)
+        for i in 0..<n {
+            let v = (0..<n).map { _ in abs(rng.normal()) }
+            let sumE = v[..<nE].reduce(0, +), sumI = v[nE...].reduce(0, +), ratio = sumE / sumI
+            let relative = 2 * RoundingBounds.gamma(n) + Double(n) * normalDraw / min(sumE, sumI) + u
+            for j in 0..<n {
+                w0[i, j] = j < nE ? v[j] : -v[j] * ratio
+                drawError[i, j] = (j < nE ? 1 : ratio) * normalDraw + abs(w0[i, j]) * relative
+            }
+        }
+        let (rho, kappa) = w0.spectralRadiusCondition
+        let radiusError = kappa * (drawError.frobeniusNorm + RoundingBounds.householderQRBackward(rows: n, cols: n) * w0.frobeniusNorm) / rho
+        var budget = 0.0
+        for idx in 0..<(n * n) { budget = max(budget, g / rho * drawError.storage[idx] + abs(w.storage[idx]) * (radiusError + 2 * u)) }
+        return GoldenTolerance(.rounding, budget: budget, reason: "W = (g/ρ(W₀))·W₀: the draws' and row ratios' errors, and ρ from dgeev moved by κ(λ_max)·(‖ΔW₀‖_F + γ_{10N²}‖W₀‖_F) (κ = \(String(format: "%.3g", kappa)), the eigenvalue's condition from its left and right eigenvectors), plus 2 roundings of the scaling")
     }
 
     /// The largest componentwise first-order error bound of a forward pass, over states and over

@@ -96,11 +96,9 @@ public enum GoldenCases {
     // MARK: initial connectivity
 
     /// W_rec of each family at N = 5 and 12, g = 0.5 and 2, from the network stream of seed 3.
-    /// (Dale networks are scaled by a LAPACK spectral radius, whose rounding depends on the
-    /// eigenvalue's condition; they are not in the corpus yet.)
     static var connectivity: [GoldenCase] {
         var out: [GoldenCase] = []
-        for family in ["gaussian", "sparse", "orthogonal"] {
+        for family in ["gaussian", "sparse", "orthogonal", "dale"] {
             for n in [5, 12] {
                 for g in [0.5, 2.0] {
                     let inputs = JSONValue.object([("family", .string(family)), ("units", .number(Double(n))), ("gain", .number(g)),
