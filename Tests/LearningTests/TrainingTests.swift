@@ -16,6 +16,24 @@ struct TrainingTests {
         #expect(result.iterationsToCriterion != nil)
     }
 
+    @Test("learning speed: the criterion holds from the first logged point that reaches it (≥, ≤), and the area is the curve's mean")
+    func learningSpeed() throws {
+        // 2AF (xent, criterion accuracy ≥ 0.8): the point exactly at 0.8 counts.
+        let xent = try TaskRegistry.task(named: "perceptual-decision")
+        let accuracies = [0.5, 0.7, 0.8, 0.9]
+        let curve = accuracies.enumerated().map { MetricsRow(iteration: 10 * $0.offset, loss: 1, accuracy: $0.element) }
+        let speed = LearningSpeed(metrics: curve, task: xent)
+        #expect(speed.iterationsToCriterion == 20)
+        #expect(speed.learningCurveArea == (0.5 + 0.7 + 0.8 + 0.9) / 4)          // exact: sums of these doubles, then one division
+        #expect(LearningSpeed(metrics: Array(curve.prefix(2)), task: xent).iterationsToCriterion == nil)
+        // Pattern generation (mse, criterion loss ≤ 0.1 × the initial loss), losses capped at the initial one.
+        let mse = try TaskRegistry.task(named: "pattern-generation")
+        let losses = [2.0, 3.0, 0.2, 0.1]
+        let mseSpeed = LearningSpeed(metrics: losses.enumerated().map { MetricsRow(iteration: 5 * $0.offset, loss: $0.element) }, task: mse)
+        #expect(mseSpeed.iterationsToCriterion == 10)
+        #expect(mseSpeed.learningCurveArea == (1 + 1 + 0.1 + 0.05) / 4)
+    }
+
     @Test("pattern generation with BPTT: held-out MSE falls at least 10× within 200 iterations")
     func patternGenerationLearns() throws {
         var config = TrainingConfig(task: "pattern-generation", rule: "bptt", gain: 1.0, seed: 1, iterations: 200)

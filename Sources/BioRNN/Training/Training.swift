@@ -174,16 +174,16 @@ struct FlossingSchedule {
     }
 }
 
-/// How fast a run learned, from its logged held-out points.
-struct LearningSpeed {
+/// How fast a run learned, from its logged held-out points (a run's summary reports both).
+public struct LearningSpeed: Sendable, Equatable {
     /// First logged iteration at which the task's criterion held (nil: never): held-out accuracy
     /// ≥ the criterion (xent), or loss ≤ criterion × initial loss (mse).
-    var iterationsToCriterion: Int?
+    public var iterationsToCriterion: Int?
     /// Area under the learning curve, normalised to [0, 1] over the logged points: the mean
     /// held-out accuracy (xent), or the mean of min(loss/initial loss, 1) (mse; smaller is faster).
-    var learningCurveArea: Double?
+    public var learningCurveArea: Double?
 
-    init(metrics: [MetricsRow], task: any Task) {
+    public init(metrics: [MetricsRow], task: any Task) {
         guard !metrics.isEmpty else { return }
         if task.lossKind == .xent {
             iterationsToCriterion = metrics.first { ($0.accuracy ?? 0) >= task.criterion }?.iteration

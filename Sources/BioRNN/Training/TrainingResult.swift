@@ -8,6 +8,10 @@ public struct MetricsRow: Equatable, Sendable {
     /// Held-out accuracy (xent tasks).
     public var accuracy: Double?
     public var lambdaMax: Double?
+
+    public init(iteration: Int, loss: Double, trainLoss: Double? = nil, accuracy: Double? = nil, lambdaMax: Double? = nil) {
+        (self.iteration, self.loss, self.trainLoss, self.accuracy, self.lambdaMax) = (iteration, loss, trainLoss, accuracy, lambdaMax)
+    }
 }
 
 public enum RunStatus: String, Sendable { case completed, diverged }
