@@ -135,6 +135,21 @@ public enum ConformanceKit {
                 fail("permutation equivariance", "case \(index): \(tensor) off by \(mismatch) (relative)")
             }
 
+            // Batch additivity: E averages the trials' losses, so the gradient on the batch is the
+            // average of the gradients on its trials alone (rounding: 1e-10 relative).
+            if batch.trials > 1 {
+                var mean = Parameters(zerosLike: model.parameters)
+                for b in 0..<batch.trials {
+                    let single = rule.gradient(of: model, on: batch.trial(b)).gradients
+                    for (_, path) in Parameters.tensors {
+                        mean[keyPath: path] = zip(mean[keyPath: path], single[keyPath: path]).map { $0 + $1 / Double(batch.trials) }
+                    }
+                }
+                for (tensor, mismatch) in compare(out.gradients, mean, tolerance: 1e-10) {
+                    fail("batch additivity", "case \(index): \(tensor) off by \(mismatch) (relative)")
+                }
+            }
+
             // Declared exact relations.
             for relation in rule.exactRelations.sorted(by: { $0.rawValue < $1.rawValue }) {
                 switch relation {
@@ -166,7 +181,15 @@ public enum ConformanceKit {
             }
         }
 
-        var names = ["shapes and finiteness", "determinism", "permutation equivariance"]
+        for (label, model, batch) in edgeCases(options) {
+            guard let rule = try? make(model) else { fail("edge cases", "\(label): the rule cannot be built"); continue }
+            let out = rule.gradient(of: model, on: batch)
+            let finite = out.loss.isFinite && out.gradients.isFinite
+            let shaped = Parameters.tensors.allSatisfy { out.gradients[keyPath: $0.path].count == model.parameters[keyPath: $0.path].count }
+            if !finite || !shaped { fail("edge cases", "\(label): \(shaped ? "a loss or gradient that is not finite" : "wrong shapes")") }
+        }
+
+        var names = ["shapes and finiteness", "determinism", "permutation equivariance", "batch additivity", "edge cases"]
         let relationNames: [ExactRelation: String] = [.equalsBPTT: "equals BPTT", .exactReadout: "exact readout",
                                                       .equalsStopGradientBPTT: "equals stop-gradient BPTT",
                                                       .equalsBPTTWithoutRecurrence: "equals BPTT when W_rec = 0"]
@@ -179,6 +202,26 @@ public enum ConformanceKit {
         checks.append(learningCheck(options, make))
         let alignment = Parameters.tensors.map(\.name).compactMap { t in cosines[t].map { (t, $0.reduce(0, +) / Double($0.count)) } }
         return ConformanceReport(rule: name, checks: checks, alignment: alignment)
+    }
+
+    /// Networks at the edges every rule must handle without a NaN: one time step, one unit
+    /// (where the rule's requirement allows it: Dale networks need two), and zero input.
+    static func edgeCases(_ options: Options) -> [(String, RNN, Batch)] {
+        let (model, batch) = network(0, options)
+        let first = batch.trials * batch.inputSize, rows = batch.trials
+        let oneStep = Batch(steps: 1, trials: batch.trials, inputSize: batch.inputSize, inputs: Array(batch.inputs.prefix(first)),
+                            targets: batch.targets.map { Array($0.prefix(rows * batch.targetSize)) }, targetSize: batch.targetSize,
+                            labels: batch.labels.map { Array($0.prefix(rows)) }, mask: Array(repeating: 1, count: rows))
+        var silent = batch
+        silent.inputs = Array(repeating: 0, count: batch.inputs.count)
+        var cases = [("T = 1", model, oneStep), ("zero input", model, silent)]
+        if !options.requirement.daleSigns {
+            let c = RandomNetworkCase(seed: options.seed, units: 1, inputs: batch.inputSize, outputs: model.outputs, steps: batch.steps,
+                                      trials: batch.trials, alpha: model.alpha, activation: options.requirement.activation ?? model.activation,
+                                      loss: batch.lossKind)
+            cases.append(("N = 1", c.model, c.batch))
+        }
+        return cases
     }
 
     static func learningCheck(_ options: Options, _ make: (RNN) throws -> any LearningRule) -> ConformanceCheck {

@@ -121,4 +121,32 @@ struct ConformanceTests {
         #expect(report.check("shapes and finiteness")?.passed == false)
         #expect(report.check("determinism")?.passed == false)
     }
+
+    @Test("a rule that sums its trials' gradients instead of averaging them, or divides by T − 1, fails batch additivity or the edge cases")
+    func additivityAndEdgeFailures() {
+        struct Summing: LearningRule {
+            var name: String { "summing" }
+            func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
+                var out = BPTT().gradient(of: model, on: batch)
+                for (_, path) in Parameters.tensors { out.gradients[keyPath: path] = out.gradients[keyPath: path].map { $0 * Double(batch.trials) } }
+                return out
+            }
+        }
+        struct PerExtraStep: LearningRule {
+            var name: String { "per-extra-step" }
+            func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
+                var out = BPTT().gradient(of: model, on: batch)
+                let scale = Double(batch.steps - 1) / Double(batch.steps - 1)      // 0/0 at T = 1
+                out.gradients.wRec = scale * out.gradients.wRec
+                return out
+            }
+        }
+        let summing = ConformanceKit.run(name: "summing") { _ in Summing() }
+        #expect(summing.check("batch additivity")?.passed == false, "\(summing)")
+        #expect(summing.check("determinism")?.passed == true && summing.check("edge cases")?.passed == true)
+        let edge = ConformanceKit.run(name: "per-extra-step") { _ in PerExtraStep() }
+        #expect(edge.check("edge cases")?.passed == false, "\(edge)")
+        #expect(edge.check("edge cases")?.detail.contains("T = 1") == true)
+        #expect(edge.check("batch additivity")?.passed == true && edge.check("equals BPTT") == nil)
+    }
 }
