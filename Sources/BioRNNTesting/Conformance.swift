@@ -3,9 +3,35 @@ import Foundation
 
 /// One check of the conformance kit and what it found.
 public struct ConformanceCheck: Sendable, CustomStringConvertible {
-    public let name: String
+    /// Every check the kit can run, by value; the raw value is the name the report prints.
+    public enum Kind: String, Sendable, CaseIterable {
+        case construction
+        case shapesAndFiniteness = "shapes and finiteness"
+        case determinism
+        case permutationEquivariance = "permutation equivariance"
+        case batchAdditivity = "batch additivity"
+        case edgeCases = "edge cases"
+        case equalsBPTT = "equals BPTT"
+        case exactReadout = "exact readout"
+        case equalsStopGradientBPTT = "equals stop-gradient BPTT"
+        case equalsBPTTWithoutRecurrence = "equals BPTT when W_rec = 0"
+        case learning = "loss decreases on 2AF"
+
+        /// The check of a declared exact relation.
+        public init(_ relation: ExactRelation) {
+            switch relation {
+            case .equalsBPTT: self = .equalsBPTT
+            case .exactReadout: self = .exactReadout
+            case .equalsStopGradientBPTT: self = .equalsStopGradientBPTT
+            case .equalsBPTTWithoutRecurrence: self = .equalsBPTTWithoutRecurrence
+            }
+        }
+    }
+
+    public let kind: Kind
     public let passed: Bool
     public let detail: String
+    public var name: String { kind.rawValue }
     public var description: String { "\(passed ? "pass" : "FAIL")  \(name): \(detail)" }
 }
 
@@ -17,7 +43,7 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
     public let alignment: [(tensor: String, cosine: Double)]
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
-    public func check(_ name: String) -> ConformanceCheck? { checks.first { $0.name == name } }
+    public func check(_ kind: ConformanceCheck.Kind) -> ConformanceCheck? { checks.first { $0.kind == kind } }
 
     public var description: String {
         var s = "conformance of \(rule): \(passed ? "all checks pass" : "FAILED")\n"
@@ -33,7 +59,7 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
 ///     let report = ConformanceKit.run(name: "my-rule") { model in MyRule(model: model) }
 ///     #expect(report.passed, "\(report)")
 ///
-/// Checks, each on `cases` random small networks drawn from `seed`:
+/// Checks (``ConformanceCheck/Kind``), each on `cases` random small networks drawn from `seed`:
 /// - **shapes and finiteness**: every gradient tensor has its parameter's shape and is finite, and
 ///   the reported loss equals an independent plain-loop evaluation (1e-12 relative: two
 ///   summation orders of ≤ 10³ terms);
@@ -41,6 +67,10 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
 /// - **permutation equivariance**: renumbering the units (and the rule's unit-indexed state, via
 ///   `permutingUnits`) renumbers the gradient (1e-10 relative to each tensor's norm: the same
 ///   sums in another order);
+/// - **batch additivity**: the gradient on a batch is the average of the gradients on its trials
+///   alone, as the loss averages them (1e-10 relative);
+/// - **edge cases**: one time step, one unit (where the requirement allows it) and zero input
+///   give a finite loss and gradient of the right shapes;
 /// - **declared exact relations** (`exactRelations`): equal to BPTT, to BPTT when W_rec = 0, to
 ///   stop-gradient BPTT, or an exact readout — each to 1e-10 relative per tensor (BioRNN's LearningRules article);
 /// - **learning**: training on the 2AF task (g = 1, `trainingIterations` steps of Adam)
@@ -88,16 +118,16 @@ public enum ConformanceKit {
 
     public static func run(name: String, options: Options = Options(), make: (RNN) throws -> any LearningRule) -> ConformanceReport {
         var checks: [ConformanceCheck] = []
-        var failures: [String: [String]] = [:]
+        var failures: [ConformanceCheck.Kind: [String]] = [:]
         var cosines: [String: [Double]] = [:]
         var relations = Set<ExactRelation>()
-        func fail(_ check: String, _ message: String) { failures[check, default: []].append(message) }
+        func fail(_ check: ConformanceCheck.Kind, _ message: String) { failures[check, default: []].append(message) }
 
         for index in 0..<options.cases {
             let (model, batch) = network(index, options)
             let rule: any LearningRule
             do { rule = try make(model) } catch {
-                return ConformanceReport(rule: name, checks: [ConformanceCheck(name: "construction", passed: false, detail: "\(error)")], alignment: [])
+                return ConformanceReport(rule: name, checks: [ConformanceCheck(kind: .construction, passed: false, detail: "\(error)")], alignment: [])
             }
             relations = rule.exactRelations
             let out = rule.gradient(of: model, on: batch)
@@ -108,21 +138,21 @@ public enum ConformanceKit {
             var shapesOK = true
             for (tensor, path) in Parameters.tensors {
                 let g = out.gradients[keyPath: path], p = model.parameters[keyPath: path]
-                if g.count != p.count { fail("shapes and finiteness", "case \(index): \(tensor) has \(g.count) entries, expected \(p.count)"); shapesOK = false }
-                if !g.allSatisfy(\.isFinite) { fail("shapes and finiteness", "case \(index): \(tensor) is not finite") }
+                if g.count != p.count { fail(.shapesAndFiniteness, "case \(index): \(tensor) has \(g.count) entries, expected \(p.count)"); shapesOK = false }
+                if !g.allSatisfy(\.isFinite) { fail(.shapesAndFiniteness, "case \(index): \(tensor) is not finite") }
             }
             if out.gradients.wRec.rows != model.units || out.gradients.wIn.cols != model.inputs || out.gradients.wOut.rows != model.outputs {
-                fail("shapes and finiteness", "case \(index): matrix dimensions differ from the parameters'")
+                fail(.shapesAndFiniteness, "case \(index): matrix dimensions differ from the parameters'")
                 shapesOK = false
             }
             let reference = ReferenceRNN.loss(model, batch)
             if abs(out.loss - reference) > 1e-12 * max(1, abs(reference)) {
-                fail("shapes and finiteness", "case \(index): loss \(out.loss), reference \(reference)")
+                fail(.shapesAndFiniteness, "case \(index): loss \(out.loss), reference \(reference)")
             }
 
             // Determinism.
             let again = rule.gradient(of: model, on: batch)
-            if again.gradients != out.gradients || again.loss.bitPattern != out.loss.bitPattern { fail("determinism", "case \(index): two calls differ") }
+            if again.gradients != out.gradients || again.loss.bitPattern != out.loss.bitPattern { fail(.determinism, "case \(index): two calls differ") }
             guard shapesOK else { continue }
 
             // Permutation equivariance.
@@ -132,7 +162,7 @@ public enum ConformanceKit {
             let permutedOut = rule.permutingUnits(permutation).gradient(of: permuted(model, permutation), on: batch)
             let expected = permutedParameters(out.gradients, permutation)
             for (tensor, mismatch) in compare(permutedOut.gradients, expected, tolerance: 1e-10) {
-                fail("permutation equivariance", "case \(index): \(tensor) off by \(mismatch) (relative)")
+                fail(.permutationEquivariance, "case \(index): \(tensor) off by \(mismatch) (relative)")
             }
 
             // Batch additivity: E averages the trials' losses, so the gradient on the batch is the
@@ -146,7 +176,7 @@ public enum ConformanceKit {
                     }
                 }
                 for (tensor, mismatch) in compare(out.gradients, mean, tolerance: 1e-10) {
-                    fail("batch additivity", "case \(index): \(tensor) off by \(mismatch) (relative)")
+                    fail(.batchAdditivity, "case \(index): \(tensor) off by \(mismatch) (relative)")
                 }
             }
 
@@ -154,21 +184,21 @@ public enum ConformanceKit {
             for relation in rule.exactRelations.sorted(by: { $0.rawValue < $1.rawValue }) {
                 switch relation {
                 case .equalsBPTT:
-                    for (t, e) in compare(out.gradients, bptt.gradients, tolerance: 1e-10) { fail("equals BPTT", "case \(index): \(t) off by \(e)") }
+                    for (t, e) in compare(out.gradients, bptt.gradients, tolerance: 1e-10) { fail(.equalsBPTT, "case \(index): \(t) off by \(e)") }
                 case .exactReadout:
-                    for (t, e) in compare(out.gradients, bptt.gradients, tolerance: 1e-10, only: ["w_out", "b_out"]) { fail("exact readout", "case \(index): \(t) off by \(e)") }
+                    for (t, e) in compare(out.gradients, bptt.gradients, tolerance: 1e-10, only: ["w_out", "b_out"]) { fail(.exactReadout, "case \(index): \(t) off by \(e)") }
                 case .equalsStopGradientBPTT:
                     let sg = StopGradientBPTT().gradient(of: model, on: batch)
-                    for (t, e) in compare(out.gradients, sg.gradients, tolerance: 1e-10) { fail("equals stop-gradient BPTT", "case \(index): \(t) off by \(e)") }
+                    for (t, e) in compare(out.gradients, sg.gradients, tolerance: 1e-10) { fail(.equalsStopGradientBPTT, "case \(index): \(t) off by \(e)") }
                 case .equalsBPTTWithoutRecurrence:
                     var open = model
                     open.parameters.wRec = Matrix(rows: model.units, cols: model.units)
                     let local = (try? make(open))?.gradient(of: open, on: batch).gradients
                     let exact = BPTT().gradient(of: open, on: batch).gradients
                     if let local {
-                        for (t, e) in compare(local, exact, tolerance: 1e-10) { fail("equals BPTT when W_rec = 0", "case \(index): \(t) off by \(e)") }
+                        for (t, e) in compare(local, exact, tolerance: 1e-10) { fail(.equalsBPTTWithoutRecurrence, "case \(index): \(t) off by \(e)") }
                     } else {
-                        fail("equals BPTT when W_rec = 0", "case \(index): the rule cannot be built for W_rec = 0")
+                        fail(.equalsBPTTWithoutRecurrence, "case \(index): the rule cannot be built for W_rec = 0")
                     }
                 }
             }
@@ -182,21 +212,18 @@ public enum ConformanceKit {
         }
 
         for (label, model, batch) in edgeCases(options) {
-            guard let rule = try? make(model) else { fail("edge cases", "\(label): the rule cannot be built"); continue }
+            guard let rule = try? make(model) else { fail(.edgeCases, "\(label): the rule cannot be built"); continue }
             let out = rule.gradient(of: model, on: batch)
             let finite = out.loss.isFinite && out.gradients.isFinite
             let shaped = Parameters.tensors.allSatisfy { out.gradients[keyPath: $0.path].count == model.parameters[keyPath: $0.path].count }
-            if !finite || !shaped { fail("edge cases", "\(label): \(shaped ? "a loss or gradient that is not finite" : "wrong shapes")") }
+            if !finite || !shaped { fail(.edgeCases, "\(label): \(shaped ? "a loss or gradient that is not finite" : "wrong shapes")") }
         }
 
-        var names = ["shapes and finiteness", "determinism", "permutation equivariance", "batch additivity", "edge cases"]
-        let relationNames: [ExactRelation: String] = [.equalsBPTT: "equals BPTT", .exactReadout: "exact readout",
-                                                      .equalsStopGradientBPTT: "equals stop-gradient BPTT",
-                                                      .equalsBPTTWithoutRecurrence: "equals BPTT when W_rec = 0"]
-        names += relations.sorted { $0.rawValue < $1.rawValue }.map { relationNames[$0]! }
-        for n in names {
-            let f = failures[n] ?? []
-            checks.append(ConformanceCheck(name: n, passed: f.isEmpty,
+        let kinds: [ConformanceCheck.Kind] = [.shapesAndFiniteness, .determinism, .permutationEquivariance, .batchAdditivity, .edgeCases]
+            + relations.sorted { $0.rawValue < $1.rawValue }.map(ConformanceCheck.Kind.init)
+        for kind in kinds {
+            let f = failures[kind] ?? []
+            checks.append(ConformanceCheck(kind: kind, passed: f.isEmpty,
                                            detail: f.isEmpty ? "\(options.cases) random networks" : f.prefix(3).joined(separator: "; ") + (f.count > 3 ? "; … (\(f.count) in all)" : "")))
         }
         checks.append(learningCheck(options, make))
@@ -230,16 +257,15 @@ public enum ConformanceKit {
         config.batchSize = 16
         config.logEvery = options.trainingIterations
         (config.initFamily, config.activation) = options.requirement.network(initFamily: config.initFamily, activation: config.activation)
-        let name = "loss decreases on 2AF"
         do {
             let result = try withoutActuallyEscaping(make) { make in try train(config, makeRule: make) }
             guard let first = result.metrics.first?.loss, let last = result.metrics.last?.loss else {
-                return ConformanceCheck(name: name, passed: false, detail: "no evaluation recorded")
+                return ConformanceCheck(kind: .learning, passed: false, detail: "no evaluation recorded")
             }
             let ok = result.status == .completed && last <= 0.9 * first
-            return ConformanceCheck(name: name, passed: ok, detail: "held-out loss \(fmt(first)) → \(fmt(last)) in \(options.trainingIterations) iterations (needs ≤ 90%)")
+            return ConformanceCheck(kind: .learning, passed: ok, detail: "held-out loss \(fmt(first)) → \(fmt(last)) in \(options.trainingIterations) iterations (needs ≤ 90%)")
         } catch {
-            return ConformanceCheck(name: name, passed: false, detail: "\(error)")
+            return ConformanceCheck(kind: .learning, passed: false, detail: "\(error)")
         }
     }
 

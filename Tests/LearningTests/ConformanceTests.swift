@@ -100,10 +100,10 @@ struct ConformanceTests {
         let report = ConformanceKit.run(name: "broken-eprop") { _ in BrokenEProp() }
         print(report)
         #expect(!report.passed)
-        #expect(report.check("equals stop-gradient BPTT")?.passed == false)
-        #expect(report.check("equals BPTT when W_rec = 0")?.passed == false)
-        #expect(report.check("exact readout")?.passed == true)          // the readout is untouched
-        #expect(report.check("determinism")?.passed == true)
+        #expect(report.check(.equalsStopGradientBPTT)?.passed == false)
+        #expect(report.check(.equalsBPTTWithoutRecurrence)?.passed == false)
+        #expect(report.check(.exactReadout)?.passed == true)          // the readout is untouched
+        #expect(report.check(.determinism)?.passed == true)
     }
 
     @Test("a rule whose gradient shape is wrong, or that is not deterministic, fails those checks")
@@ -118,8 +118,8 @@ struct ConformanceTests {
             }
         }
         let report = ConformanceKit.run(name: "wrong") { _ in Wrong() }
-        #expect(report.check("shapes and finiteness")?.passed == false)
-        #expect(report.check("determinism")?.passed == false)
+        #expect(report.check(.shapesAndFiniteness)?.passed == false)
+        #expect(report.check(.determinism)?.passed == false)
     }
 
     @Test("a rule that sums its trials' gradients instead of averaging them, or divides by T − 1, fails batch additivity or the edge cases")
@@ -142,11 +142,11 @@ struct ConformanceTests {
             }
         }
         let summing = ConformanceKit.run(name: "summing") { _ in Summing() }
-        #expect(summing.check("batch additivity")?.passed == false, "\(summing)")
-        #expect(summing.check("determinism")?.passed == true && summing.check("edge cases")?.passed == true)
+        #expect(summing.check(.batchAdditivity)?.passed == false, "\(summing)")
+        #expect(summing.check(.determinism)?.passed == true && summing.check(.edgeCases)?.passed == true)
         let edge = ConformanceKit.run(name: "per-extra-step") { _ in PerExtraStep() }
-        #expect(edge.check("edge cases")?.passed == false, "\(edge)")
-        #expect(edge.check("edge cases")?.detail.contains("T = 1") == true)
-        #expect(edge.check("batch additivity")?.passed == true && edge.check("equals BPTT") == nil)
+        #expect(edge.check(.edgeCases)?.passed == false, "\(edge)")
+        #expect(edge.check(.edgeCases)?.detail.contains("T = 1") == true)
+        #expect(edge.check(.batchAdditivity)?.passed == true && edge.check(.equalsBPTT) == nil)
     }
 }
