@@ -61,17 +61,17 @@ enum GoldenBudgets {
         return GoldenTolerance(.rounding, budget: budget, reason: "W = (g/ρ(W₀))·W₀: the draws' and row ratios' errors, and ρ from dgeev moved by κ(λ_max)·(‖ΔW₀‖_F + γ_{10N²}‖W₀‖_F) (κ = \(String(format: "%.3g", kappa)), the eigenvalue's condition from its left and right eigenvectors), plus 2 roundings of the scaling")
     }
 
-    /// The largest componentwise first-order error bound of a forward pass, over states and over
+    /// The largest componentwise first-order error bound of a forward pass, over states and
     /// outputs (the derivation is the `forward` entries' reason):
     ///
     ///     e_t = (1−α)e_{t−1} + α|W_rec|(e_{t−1} + 4u|r_{t−1}|)
     ///           + γ_{N+I+3}((1−α)|a_{t−1}| + α(|W_rec||r_{t−1}| + |W_in||x_t| + |b_rec|))
     ///     |Δy_t| ≤ |W_out|(e_t + 4u|r_t|) + γ_{N+1}(|W_out||r_t| + |b_out|)
-    static func forward(_ model: RNN, _ batch: Batch, _ tr: Trajectory) -> (worst: Double, state: Double, output: Double) {
+    static func forward(_ model: RNN, _ batch: Batch, _ tr: Trajectory) -> Double {
         let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
         let p = model.parameters, alpha = model.alpha
         let gState = RoundingBounds.gamma(N + I + 3), gOut = RoundingBounds.gamma(N + 1)
-        var (state, output) = (0.0, 0.0)
+        var worst = 0.0
         for b in 0..<B {
             var e = [Double](repeating: 0, count: N)
             for t in stride(from: 1, through: T, by: 1) {
@@ -87,7 +87,7 @@ enum GoldenBudgets {
                     for i in 0..<I { magnitude += abs(p.wIn[j, i]) * abs(batch.inputs[((t - 1) * B + b) * I + i]) }
                     next[j] = (1 - alpha) * e[j] + alpha * propagated
                         + gState * ((1 - alpha) * abs(tr.a[prev * N + j]) + alpha * magnitude)
-                    state = max(state, next[j])
+                    worst = max(worst, next[j])
                 }
                 e = next
                 for o in 0..<O {
@@ -96,11 +96,11 @@ enum GoldenBudgets {
                         let w = abs(p.wOut[o, k]), r = abs(tr.r[cur * N + k])
                         bound += w * (e[k] + 4 * u * r) + gOut * w * r
                     }
-                    output = max(output, bound)
+                    worst = max(worst, bound)
                 }
             }
         }
-        return (max(state, output), state, output)
+        return worst
     }
 
     /// Unit roundoff times the computation's condition, probed. A computation that is backward

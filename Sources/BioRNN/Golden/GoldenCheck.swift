@@ -54,7 +54,7 @@ public struct GoldenDrift: Sendable {
             switch kind {
             case .exact: verdict = .beyond
             case .rounding: verdict = abs_ <= budget ? .withinRounding : .beyond
-            case .statistical: verdict = Self.standardErrors(recorded, recomputed) <= budget ? .withinStatistics : .beyond
+            case .statistical: verdict = maxStandardErrors! <= budget ? .withinStatistics : .beyond
             }
         }
     }
