@@ -8,6 +8,7 @@ let package = Package(
     name: "BioRNN",
     products: [
         .library(name: "BioRNN", targets: ["BioRNN"]),
+        .library(name: "BioRNNConformance", targets: ["BioRNNConformance"]),
         .library(name: "BioRNNTesting", targets: ["BioRNNTesting"]),
         .executable(name: "biornn", targets: ["biornn"]),
     ],
@@ -25,12 +26,15 @@ let package = Package(
         // Elementwise kernels compiled for every instruction set, picked at load time.
         .target(name: "CKernels"),
         .target(name: "BioRNN", dependencies: ["COpenBLAS", "CKernels"]),
-        .target(name: "BioRNNTesting", dependencies: ["BioRNN", "CGSL", propertyBased]),
-        .executableTarget(name: "biornn", dependencies: ["BioRNN", argumentParser]),
+        // The conformance kit for learning rules and the plain-loop references it checks against:
+        // no GSL, so the `biornn conform` command can link it.
+        .target(name: "BioRNNConformance", dependencies: ["BioRNN"]),
+        .target(name: "BioRNNTesting", dependencies: ["BioRNN", "BioRNNConformance", "CGSL", propertyBased]),
+        .executableTarget(name: "biornn", dependencies: ["BioRNN", "BioRNNConformance", argumentParser]),
         .testTarget(name: "NumericsTests", dependencies: ["BioRNN", "BioRNNTesting", "CKernels", propertyBased]),
-        .testTarget(name: "ModelTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "ModelTests", dependencies: ["BioRNN", "BioRNNTesting", "BioRNNConformance", propertyBased]),
         .testTarget(name: "TaskTests", dependencies: ["BioRNN", "BioRNNTesting"]),
-        .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
+        .testTarget(name: "LearningTests", dependencies: ["BioRNN", "BioRNNTesting", "BioRNNConformance", propertyBased]),
         .testTarget(name: "DynamicsTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
         .testTarget(name: "FlossingTests", dependencies: ["BioRNN", "BioRNNTesting"]),
         .testTarget(name: "StudyTests", dependencies: ["BioRNN", "BioRNNTesting", propertyBased]),
@@ -38,6 +42,6 @@ let package = Package(
         // The package itself: documentation citations and the one-way folder dependencies.
         .testTarget(name: "PackageTests"),
         // Runs the biornn executable end to end; depending on it makes `swift test` build it.
-        .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "biornn"], exclude: ["HelpTexts"]),
+        .testTarget(name: "CLITests", dependencies: ["BioRNN", "BioRNNTesting", "BioRNNConformance", "biornn"], exclude: ["HelpTexts"]),
     ]
 )

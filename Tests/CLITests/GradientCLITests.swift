@@ -1,4 +1,5 @@
 import BioRNN
+import BioRNNConformance
 import BioRNNTesting
 import Foundation
 import Testing

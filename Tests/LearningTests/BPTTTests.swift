@@ -1,4 +1,5 @@
 import BioRNN
+import BioRNNConformance
 import BioRNNTesting
 import Foundation
 import PropertyBased
@@ -70,7 +71,7 @@ struct BPTTTests {
     func truncationBeyondHorizonIsExact() async {
         await propertyCheck(count: 60, input: smallNetworks, Gen.int(in: 0...5)) { c, extra in
             let exact = BPTT().gradient(of: c.model, on: c.batch)
-            let truncated = BPTT(truncation: c.steps + extra).gradient(of: c.model, on: c.batch)
+            let truncated = TruncatedBPTT(truncation: c.steps + extra).gradient(of: c.model, on: c.batch)
             #expect(truncated.loss == exact.loss)
             for (name, path) in Parameters.tensors {
                 let (a, b) = (truncated.gradients[keyPath: path], exact.gradients[keyPath: path])
@@ -84,7 +85,7 @@ struct BPTTTests {
     func truncationShortens() {
         let c = RandomNetworkCase(seed: 21, units: 8, inputs: 2, outputs: 2, steps: 15, trials: 3, alpha: 0.5, activation: .tanh, loss: .xent)
         let exact = BPTT().gradient(of: c.model, on: c.batch).gradients
-        let t2 = BPTT(truncation: 2).gradient(of: c.model, on: c.batch).gradients
+        let t2 = TruncatedBPTT(truncation: 2).gradient(of: c.model, on: c.batch).gradients
         #expect((t2.wRec - exact.wRec).frobeniusNorm > 1e-3 * exact.wRec.frobeniusNorm)
         #expect(t2.wOut == exact.wOut && t2.bOut == exact.bOut)
     }

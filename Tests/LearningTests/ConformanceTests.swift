@@ -1,50 +1,68 @@
 import BioRNN
+import BioRNNConformance
 import BioRNNTesting
 import Foundation
 import Testing
 
-/// Feedback alignment through time (Lillicrap et al. 2016, applied to BPTT): exact
-/// backpropagation through the recurrence, but the output error reaches the network through a
-/// fixed random matrix B instead of W_outᵀ. Lives only here, to show the kit on a rule it was
-/// not written around:
-///
-///     δ_t = (1 − α)·δ_{t+1} + (B·G_t + α·W_recᵀ δ_{t+1}) ⊙ φ'(a_t)
-struct FeedbackAlignmentBPTT: LearningRule {
-    let feedback: Matrix   // N×O
-    var name: String { "feedback-alignment-bptt" }
+/// Random-feedback e-prop from the public building blocks, with its trace time constant off by
+/// `traceError` (α·(1 + traceError) in every trace). It declares no exact relation but the
+/// readout, only its special case: with B = W_outᵀ it is stop-gradient BPTT.
+struct TraceErrorEProp: LearningRule {
+    let feedback: Matrix
+    let traceError: Double
+    var name: String { "trace-error-eprop" }
     var exactRelations: Set<ExactRelation> { [.exactReadout] }
-    func permutingUnits(_ permutation: [Int]) -> any LearningRule { FeedbackAlignmentBPTT(feedback: feedback.permutingRows(permutation)) }
+    var reductions: [Reduction] {
+        [Reduction("B = W_outᵀ", equals: "stop-gradient BPTT") { [traceError] model, _ in
+            .init(rule: TraceErrorEProp(feedback: model.parameters.wOut.transposed, traceError: traceError), model: model, reference: StopGradientBPTT())
+        }]
+    }
+    func permutingUnits(_ order: [Int]) -> any LearningRule { TraceErrorEProp(feedback: feedback.permutingRows(order), traceError: traceError) }
 
     func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
-        let p = model.parameters, alpha = model.alpha, phi = model.activation
-        let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
+        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
+        let alpha = model.alpha * (1 + traceError)
         let tr = model.run(batch)
         let (loss, g) = lossAndOutputGradient(tr, batch)
-        var grad = Parameters(zerosLike: p)
-        for b in 0..<B {
-            var delta = [Double](repeating: 0, count: N)
-            for t in stride(from: T, through: 1, by: -1) {
-                let row = (t - 1) * B + b
-                let fromOutput = feedback.times(Array(g[(row * O)..<((row + 1) * O)]))
-                let fromFuture = p.wRec.times(delta, .transposed)
-                delta = (0..<N).map { j in (1 - alpha) * delta[j] + (fromOutput[j] + alpha * fromFuture[j]) * phi.derivative(tr.a[(t * B + b) * N + j]) }
-                for j in 0..<N {
-                    for i in 0..<N { grad.wRec[j, i] += alpha * delta[j] * tr.r[row * N + i] }
-                    for i in 0..<I { grad.wIn[j, i] += alpha * delta[j] * batch.inputs[row * I + i] }
-                    grad.bRec[j] += alpha * delta[j]
-                }
-            }
-            let back = p.wRec.times(delta, .transposed)
-            for j in 0..<N { grad.h0[j] += (1 - alpha) * delta[j] + alpha * back[j] * phi.derivative(p.h0[j]) }
-            for t in 1...T {
-                let row = (t - 1) * B + b
-                for k in 0..<O {
-                    grad.bOut[k] += g[row * O + k]
-                    for j in 0..<N { grad.wOut[k, j] += g[row * O + k] * tr.r[(t * B + b) * N + j] }
-                }
-            }
+        var l = Matrix.product(.none, Matrix(rows: T * B, cols: O, storage: g), .transposed, feedback).storage
+        for i in l.indices { l[i] *= model.activation.derivative(tr.a[B * N + i]) }          // l_t = (B·G_t) ⊙ φ'(a_t)
+        var grad = Parameters(zerosLike: model.parameters)
+        grad.wRec = eligibilityProducts(post: l, pre: presynapticTraces(of: tr.r, steps: T, block: B * N, alpha: alpha), rows: T * B)
+        grad.wIn = eligibilityProducts(post: l, pre: presynapticTraces(of: batch.inputs, steps: T, block: B * model.inputs, alpha: alpha), rows: T * B)
+        var (bBar, hBar) = (0.0, 1.0)
+        for t in 1...T {
+            (bBar, hBar) = ((1 - alpha) * bBar + alpha, hBar * (1 - model.alpha))
+            for i in ((t - 1) * B * N)..<(t * B * N) { grad.bRec[i % N] += bBar * l[i]; grad.h0[i % N] += hBar * l[i] }
         }
+        readoutGradients(&grad, batch, tr, g)
         return LossAndGradient(loss: loss, gradients: grad)
+    }
+}
+
+/// Online e-prop that also reads the next step's input: its increments still sum to its
+/// gradient, but it is not causal.
+struct FuturePeekingEProp: OnlineLearningRule {
+    var name: String { "future-peeking" }
+    func gradient(of model: RNN, on batch: Batch) -> LossAndGradient { onlineGradient(of: model, on: batch) }
+    func initialState(_ model: RNN, trials: Int) -> EPropOnlineState { EProp().initialState(model, trials: trials) }
+    func step(_ state: inout EPropOnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient {
+        var out = EProp().step(&state, model, batch)
+        let next = state.forward.step * batch.trials * batch.inputSize      // x_{t+1} of trial 0
+        if next < batch.inputs.count { out.gradients.bOut[0] += 1e-3 * batch.inputs[next] }
+        return out
+    }
+}
+
+/// Online e-prop that keeps every past rate: correct and causal, but its state grows with T.
+struct HistoryKeepingEProp: OnlineLearningRule {
+    struct State { var eprop: EPropOnlineState; var history: [Double] }
+    var name: String { "history-keeping" }
+    func gradient(of model: RNN, on batch: Batch) -> LossAndGradient { EProp().gradient(of: model, on: batch) }
+    func initialState(_ model: RNN, trials: Int) -> State { State(eprop: EProp().initialState(model, trials: trials), history: []) }
+    func step(_ state: inout State, _ model: RNN, _ batch: Batch) -> LossAndGradient {
+        let out = EProp().step(&state.eprop, model, batch)
+        state.history += state.eprop.forward.r
+        return out
     }
 }
 
@@ -66,33 +84,103 @@ struct BrokenEProp: LearningRule {
 struct ConformanceTests {
     static let builtIn = ["bptt", "rtrl", "tbptt:3", "eprop", "eprop-random", "rflo"]
 
-    @Test("every built-in rule passes the kit", arguments: builtIn)
+    @Test("every built-in rule passes the kit; all but BPTT are certified online", arguments: builtIn)
     func builtInRules(name: String) {
         let report = ConformanceKit.run(name: name) { model in try RuleRegistry.rule(named: name, model: model, seed: 7) }
         print(report)
         #expect(report.passed, "\(report)")
         #expect(report.checks.count >= 5)
+        if name == "bptt" {
+            #expect(report.online == .notOnline)
+        } else {
+            guard case .certified = report.online else { Issue.record("\(name) is not certified online: \(report)"); return }
+        }
     }
 
-    @Test("ModProp passes the kit on Dale/relu networks")
+    @Test("ModProp passes the kit on Dale/relu networks, online included")
     func modProp() {
         let report = ConformanceKit.run(name: "modprop", options: .init(requirement: ModProp.requirement)) { model in try RuleRegistry.rule(named: "modprop", model: model, seed: 7) }
         print(report)
         #expect(report.passed, "\(report)")
+        guard case .certified = report.online else { Issue.record("not certified online: \(report)"); return }
     }
 
-    @Test("a rule the kit was not written around (feedback-alignment BPTT) passes")
-    func testOnlyRule() {
-        let report = ConformanceKit.run(name: "feedback-alignment-bptt") { model in
-            FeedbackAlignmentBPTT(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: 3))
+    @Test("the documentation's example rule (feedback alignment through time) passes; with its recurrent credit ×0.9 it fails its reduction, naming it and the tensor")
+    func approximateRuleThroughItsReduction() {
+        func report(credit: Double) -> ConformanceReport {
+            ConformanceKit.run(name: "fatt") { model in
+                FeedbackAlignmentThroughTime(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: 3), recurrentCredit: credit)
+            }
         }
-        print(report)
-        #expect(report.passed, "\(report)")
-        // Exact BPTT when the feedback is W_outᵀ: an independent check of the test rule itself.
-        let c = RandomNetworkCase(seed: 4, units: 6, inputs: 2, outputs: 2, steps: 7, trials: 2, alpha: 0.4, activation: .tanh, loss: .xent)
-        let aligned = FeedbackAlignmentBPTT(feedback: c.model.parameters.wOut.transposed).gradient(of: c.model, on: c.batch).gradients
-        let exact = BPTT().gradient(of: c.model, on: c.batch).gradients
-        for (name, path) in Parameters.tensors { #expect(relativeError(aligned, exact, path) <= exactTolerance, "\(name)") }
+        let good = report(credit: 1), bad = report(credit: 0.9)
+        print(good)
+        print(bad)
+        let reduction = ConformanceCheck.Kind.reduction("with B = W_outᵀ it equals BPTT")
+        #expect(good.passed, "\(good)")
+        #expect(good.check(reduction)?.passed == true)
+        #expect(!bad.passed)
+        #expect(bad.check(reduction)?.passed == false)
+        #expect(bad.check(reduction)?.description.hasPrefix("FAIL  reduction: with B = W_outᵀ it equals BPTT: case 0: ") == true, "\(bad)")
+        #expect(bad.check(reduction)?.detail.contains(#/case 0: (w_rec|w_in|b_rec|h0) off by/#) == true, "\(bad)")
+        // Nothing else can see the bug: every check but the reduction passes.
+        #expect(bad.checks.filter { !$0.passed }.map(\.kind) == [reduction], "\(bad)")
+    }
+
+    @Test("random-feedback e-prop with its trace time constant 2% off fails its only declared reduction (B = W_outᵀ), naming the tensor; without the error it passes")
+    func traceErrorThroughItsReduction() {
+        func report(error: Double) -> ConformanceReport {
+            ConformanceKit.run(name: "trace-error-eprop") { model in
+                TraceErrorEProp(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: 5), traceError: error)
+            }
+        }
+        let good = report(error: 0), bad = report(error: 0.02)
+        print(bad)
+        let reduction = ConformanceCheck.Kind.reduction("with B = W_outᵀ it equals stop-gradient BPTT")
+        #expect(good.passed, "\(good)")
+        #expect(bad.check(reduction)?.passed == false)
+        #expect(bad.check(reduction)?.detail.contains(#/case 0: (w_rec|w_in|b_rec|h0) off by/#) == true, "\(bad)")
+        #expect(bad.checks.filter { !$0.passed }.map(\.kind) == [reduction], "\(bad)")
+    }
+
+    @Test("every built-in rule declares its reductions, and the kit runs them")
+    func builtInReductions() {
+        let declared: [(String, String)] = [("tbptt:3", "with K ≥ T it equals BPTT"), ("eprop-random", "with B = W_outᵀ it equals symmetric e-prop"),
+                                            ("rflo", "with the same B it equals random-feedback e-prop")]
+        for (rule, reduction) in declared {
+            let report = ConformanceKit.run(name: rule) { model in try RuleRegistry.rule(named: rule, model: model, seed: 7) }
+            #expect(report.check(.reduction(reduction))?.passed == true, "\(report)")
+        }
+        let modprop = ConformanceKit.run(name: "modprop", options: .init(requirement: ModProp.requirement)) { model in try ModProp(model: model) }
+        #expect(modprop.check(.reduction("with the modulation off it equals symmetric e-prop"))?.passed == true, "\(modprop)")
+    }
+
+    @Test("online checks: a rule that peeks one step ahead fails causality, one whose state grows with T fails the state bound")
+    func onlineFailures() {
+        let peeking = ConformanceKit.run(name: "future-peeking") { _ in FuturePeekingEProp() }
+        print(peeking)
+        #expect(peeking.check(.causality)?.passed == false, "\(peeking)")
+        #expect(peeking.check(.incrementsSumToGradient)?.passed == true && peeking.check(.boundedState)?.passed == true)
+        #expect(peeking.online == .failed)
+        let growing = ConformanceKit.run(name: "history-keeping") { _ in HistoryKeepingEProp() }
+        print(growing)
+        #expect(growing.check(.boundedState)?.passed == false, "\(growing)")
+        #expect(growing.check(.causality)?.passed == true && growing.check(.incrementsSumToGradient)?.passed == true)
+        #expect(growing.online == .failed)
+    }
+
+    @Test("alignment thresholds turn the table into a check: e-prop-random clears cosine ≥ −1 everywhere and fails ≥ 0.99, naming the cell")
+    func alignmentThresholds() {
+        func report(_ least: Double) -> ConformanceReport {
+            var options = ConformanceKit.Options()
+            options.alignmentThresholds = ["w_rec": least]
+            options.cases = 2
+            return ConformanceKit.run(name: "eprop-random", options: options) { model in try RuleRegistry.rule(named: "eprop-random", model: model, seed: 7) }
+        }
+        let loose = report(-1), strict = report(0.99)
+        #expect(loose.check(.alignment)?.passed == true, "\(loose)")
+        #expect(strict.check(.alignment)?.passed == false)
+        #expect(strict.check(.alignment)?.detail.contains("gaussian g=0.5: w_rec cosine") == true, "\(strict)")
+        #expect(loose.alignment.count == 6 && loose.alignment.allSatisfy { $0.cosine["w_rec"].map { (-1...1).contains($0) } ?? false })
     }
 
     @Test("a broken rule (sign error in the trace) fails the kit, on the checks that catch it")

@@ -1,4 +1,5 @@
 import BioRNN
+import BioRNNConformance
 import BioRNNTesting
 import Foundation
 import PropertyBased
@@ -41,7 +42,7 @@ struct LocalRuleTests {
             let model = c.model
             let feedback = EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: c.seed)
             let exact = BPTT().gradient(of: model, on: c.batch).gradients
-            let rules: [any LearningRule] = [EProp(), EProp(feedback: .fixed(feedback)), RFLO(feedback: feedback), BPTT(truncation: 1)]
+            let rules: [any LearningRule] = [EProp(), EProp(feedback: .fixed(feedback)), RFLO(feedback: feedback), TruncatedBPTT(truncation: 1)]
             for rule in rules {
                 let g = rule.gradient(of: model, on: c.batch).gradients
                 #expect(relativeError(g, exact, \.wOut.storage) <= exactTolerance && relativeError(g, exact, \.bOut) <= exactTolerance, "\(rule.name)")
@@ -84,7 +85,7 @@ struct LocalRuleTests {
             let c = RandomNetworkCase(seed: c0.seed, units: c0.units, inputs: c0.inputs, outputs: c0.outputs, steps: c0.steps,
                                       trials: c0.trials, alpha: 1, activation: c0.activation, loss: c0.loss)
             let (model, batch) = (c.model, c.batch)
-            let (t, e) = (BPTT(truncation: 1).gradient(of: model, on: batch), EProp().gradient(of: model, on: batch))
+            let (t, e) = (TruncatedBPTT(truncation: 1).gradient(of: model, on: batch), EProp().gradient(of: model, on: batch))
             for (name, path) in Parameters.tensors where name != "h0" {
                 #expect(relativeError(t.gradients, e.gradients, path) <= exactTolerance, "\(name)")
             }

@@ -1,4 +1,5 @@
 import BioRNN
+import BioRNNConformance
 import PropertyBased
 import BioRNNTesting
 import Foundation

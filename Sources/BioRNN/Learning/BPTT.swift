@@ -11,27 +11,20 @@
 ///     ∂E/∂W_rec = α·Σ_t δ_tᵀ r_{t−1},   ∂E/∂W_in = α·Σ_t δ_tᵀ x_t,   ∂E/∂b_rec = α·Σ_t Σ_b δ_t
 ///     ∂E/∂W_out = Σ_t G_tᵀ r_t,          ∂E/∂b_out = Σ_t Σ_b G_t
 ///
-/// `truncation` k gives truncated BPTT: the gradient flowing into a_t through the recurrence is
-/// carried back at most k steps (k ≥ T is exact BPTT). Private noise is a fixed realisation
-/// (`noiseSeed`), so it enters only through the states.
+/// Private noise is a fixed realisation (`noiseSeed`), so it enters only through the states.
+/// ``TruncatedBPTT`` carries the credit back at most K steps.
 public struct BPTT: LearningRule {
-    public let truncation: Int?
     public let noiseSeed: UInt64
 
-    public init(truncation: Int? = nil, noiseSeed: UInt64 = 0) {
-        precondition(truncation.map { $0 >= 1 } ?? true, "truncation must be at least 1")
-        self.truncation = truncation
+    public init(noiseSeed: UInt64 = 0) {
         self.noiseSeed = noiseSeed
     }
 
-    public var name: String { truncation.map { "tbptt:\($0)" } ?? "bptt" }
+    public var name: String { "bptt" }
 
     public func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
         let trajectory = model.run(batch, noiseSeed: noiseSeed)
         let (loss, g) = lossAndOutputGradient(trajectory, batch)
-        if let k = truncation {   // no shortcut for k ≥ T: tests compare this path with the exact one
-            return LossAndGradient(loss: loss, gradients: truncatedBackward(model, batch, trajectory, g, k))
-        }
         return LossAndGradient(loss: loss, gradients: backward(model, batch, trajectory, g))
     }
 
@@ -85,40 +78,6 @@ public struct BPTT: LearningRule {
         return parameterGradients(model, batch, tr, g, delta, h0Delta)
     }
 
-    /// Truncated backward pass: for each step s, δ^{(s)} starts from the readout error at s and is
-    /// carried back k − 1 further steps (the window t = s−k+1…s); weight gradients collect
-    /// α·δ_t^{(s)}ᵀ r_{t−1} on the way. k = 1 keeps only the immediate term, k ≥ T is exact.
-    /// Costs k times the exact pass. Only a reference, so it is written for clarity.
-    func truncatedBackward(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double], _ k: Int) -> Parameters {
-        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
-        let p = model.parameters, alpha = model.alpha, phi = model.activation
-        // Σ over the windows of the per-step deltas: the gradients are linear in δ, so summing the
-        // window deltas into one T·B·N array and reusing `parameterGradients` is exact.
-        var delta = [Double](repeating: 0, count: T * B * N)
-        var h0Delta = [Double](repeating: 0, count: B * N)
-        let readout = Matrix.product(.none, Matrix(rows: T * B, cols: O, storage: g), .none, p.wOut)   // G·W_out
-        for s in 1...T {
-            // δ_s^{(s)} = (G_s W_out) ⊙ φ'(a_s)
-            var cur = [Double](repeating: 0, count: B * N)
-            for idx in 0..<(B * N) { cur[idx] = readout.storage[(s - 1) * B * N + idx] * phi.derivative(tr.a[s * B * N + idx]) }
-            var t = s
-            while true {
-                for idx in 0..<(B * N) { delta[(t - 1) * B * N + idx] += cur[idx] }
-                if t == s - k + 1 || t == 1 { break }
-                // δ_{t−1} = (1 − α)·δ_t + (α·δ_t·W_rec) ⊙ φ'(a_{t−1})
-                let back = Matrix.product(.none, Matrix(rows: B, cols: N, storage: cur), .none, p.wRec)
-                for idx in 0..<(B * N) { cur[idx] = (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[(t - 1) * B * N + idx]) }
-                t -= 1
-            }
-            // h0 enters a_1 as a weight enters a_t: its gradient δ_1ᵀ·∂a_1/∂h0 counts whenever the
-            // window reaches t = 1 (so K ≥ T is exact for h0 too).
-            if t == 1 {
-                let back = Matrix.product(.none, Matrix(rows: B, cols: N, storage: cur), .none, p.wRec)
-                for idx in 0..<(B * N) { h0Delta[idx] += (1 - alpha) * cur[idx] + alpha * back.storage[idx] * phi.derivative(tr.a[idx]) }
-            }
-        }
-        return parameterGradients(model, batch, tr, g, delta, h0Delta)
-    }
 }
 
 /// Weight gradients from δ_1…δ_T (T·B·N), δ_0 (B·N) and G (T·B·O), stacked over steps:
@@ -162,5 +121,5 @@ func columnSums(_ m: [Double], rows: Int, cols: Int) -> [Double] {
 }
 
 extension BPTT {
-    public var exactRelations: Set<ExactRelation> { truncation == nil ? [.equalsBPTT, .exactReadout] : [.exactReadout] }
+    public var exactRelations: Set<ExactRelation> { [.equalsBPTT, .exactReadout] }
 }

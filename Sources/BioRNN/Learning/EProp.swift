@@ -111,34 +111,6 @@ public struct EProp: LearningRule {
     }
 }
 
-/// The presynaptic traces of a time-major sequence of `steps` blocks of `block` values:
-///     out_1 = α·in_1,   out_t = (1 − α)·out_{t−1} + α·in_t
-/// (r̄_t from r_{t−1}, whose first block is r_0, and x̄_t from x_t).
-func leakyTrace(of input: UnsafeBufferPointer<Double>, steps: Int, block: Int, alpha: Double) -> [Double] {
-    var out = [Double](uninitializedCount: steps * block)
-    out.withUnsafeMutableBufferPointer { op in
-        guard steps > 0, block > 0, let o = op.baseAddress else { return }
-        for idx in 0..<block { o[idx] = alpha * input[idx] }
-        for idx in block..<(steps * block) { o[idx] = (1 - alpha) * o[idx - block] + alpha * input[idx] }
-    }
-    return out
-}
-
-/// The exact readout gradient every rule shares: ∂W_out = Σ_t G_tᵀ r_t, ∂b_out = Σ_t Σ_b G_t.
-func readoutGradients(_ grad: inout Parameters, _ batch: Batch, _ tr: Trajectory, _ g: [Double]) {
-    let (T, B, N, O) = (batch.steps, batch.trials, tr.units, tr.outputs)
-    guard T > 0 else { return }
-    g.withUnsafeBufferPointer { gp in
-        tr.r.withUnsafeBufferPointer { rp in
-            grad.wOut.storage.withUnsafeMutableBufferPointer { w in
-                BLAS.gemm(.transposed, .none, m: O, n: N, k: T * B, alpha: 1, a: gp.baseAddress!, lda: O,
-                          b: rp.baseAddress! + B * N, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
-            }
-        }
-    }
-    grad.bOut = columnSums(g, rows: T * B, cols: O)
-}
-
 extension EProp {
     public var exactRelations: Set<ExactRelation> {
         feedback == .symmetric ? [.equalsStopGradientBPTT, .equalsBPTTWithoutRecurrence, .exactReadout] : [.exactReadout]
@@ -147,5 +119,77 @@ extension EProp {
     public func permutingUnits(_ permutation: [Int]) -> any LearningRule {
         guard case let .fixed(b) = feedback else { return self }
         return EProp(feedback: .fixed(b.permutingRows(permutation)), noiseSeed: noiseSeed, name: name)
+    }
+}
+
+extension EProp {
+    /// Random-feedback e-prop given B = W_outᵀ takes its fixed-feedback path to symmetric e-prop's numbers.
+    public var reductions: [Reduction] {
+        guard case .fixed = feedback else { return [] }
+        return [Reduction("B = W_outᵀ", equals: "symmetric e-prop") { [noiseSeed] model, _ in
+            .init(rule: EProp(feedback: .fixed(model.parameters.wOut.transposed), noiseSeed: noiseSeed), model: model,
+                  reference: EProp(noiseSeed: noiseSeed))
+        }]
+    }
+}
+
+/// What online e-prop carries from step to step: the network's state and, per trial, the
+/// presynaptic traces r̄ (B×N) and x̄ (B×I); b̄ and h̄ are the same in every trial.
+public struct EPropOnlineState: Sendable {
+    public internal(set) var forward: OnlineForward
+    var rBar: [Double], xBar: [Double]
+    var bBar = 0.0, hBar = 1.0
+
+    /// The traces of trial b side by side, [r̄ | x̄ | b̄ | h̄] (ModProp's presynaptic quantities).
+    func presynaptic(trial b: Int, units n: Int, inputs i: Int) -> [Double] {
+        Array(rBar[(b * n)..<((b + 1) * n)]) + Array(xBar[(b * i)..<((b + 1) * i)]) + [bBar, hBar]
+    }
+}
+
+extension EProp: OnlineLearningRule {
+    public func initialState(_ model: RNN, trials: Int) -> EPropOnlineState {
+        EPropOnlineState(forward: OnlineForward(model, trials: trials, noiseSeed: noiseSeed),
+                         rBar: [Double](repeating: 0, count: trials * model.units), xBar: [Double](repeating: 0, count: trials * model.inputs))
+    }
+
+    public func step(_ state: inout EPropOnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient {
+        onlineStep(&state, model, batch).increment
+    }
+
+    /// Step t of the rule as written in the type's comment: the traces advance with r_{t−1}, x_t,
+    /// and every synapse adds l_t·(its trace). Also returns l_t (B×N) for ModProp's modulators.
+    func onlineStep(_ state: inout EPropOnlineState, _ model: RNN, _ batch: Batch) -> (increment: LossAndGradient, signal: [Double]) {
+        let (B, N, I, O) = (batch.trials, model.units, model.inputs, model.outputs)
+        let alpha = model.alpha, t = state.forward.step + 1
+        let previous = state.forward.r
+        let y = state.forward.advance(model, batch)
+        let (loss, g) = stepLossAndOutputGradient(outputs: y, batch, step: t)
+        for idx in state.rBar.indices { state.rBar[idx] = (1 - alpha) * state.rBar[idx] + alpha * previous[idx] }
+        let x = batch.inputs[((t - 1) * B * I)..<(t * B * I)]
+        for (idx, value) in zip(state.xBar.indices, x) { state.xBar[idx] = (1 - alpha) * state.xBar[idx] + alpha * value }
+        state.bBar = (1 - alpha) * state.bBar + alpha
+        state.hBar *= 1 - alpha
+        // l_t = (F·G_t) ⊙ φ'(a_t)
+        var l = [Double](repeating: 0, count: B * N)
+        for b in 0..<B {
+            for j in 0..<N {
+                var s = 0.0
+                for k in 0..<O {
+                    switch feedback {
+                    case .symmetric: s += model.parameters.wOut[k, j] * g[b * O + k]
+                    case let .fixed(f): s += f[j, k] * g[b * O + k]
+                    }
+                }
+                l[b * N + j] = s * model.activation.derivative(state.forward.a[b * N + j])
+            }
+        }
+        var increment = Parameters(zerosLike: model.parameters)
+        increment.wRec = eligibilityProducts(post: l, pre: state.rBar, rows: B)
+        if I > 0 { increment.wIn = eligibilityProducts(post: l, pre: state.xBar, rows: B) }
+        let summed = columnSums(l, rows: B, cols: N)
+        increment.bRec = summed.map { state.bBar * $0 }
+        increment.h0 = summed.map { state.hBar * $0 }
+        readoutIncrement(&increment, error: g, rates: state.forward.r, trials: B)
+        return (LossAndGradient(loss: loss, gradients: increment), l)
     }
 }

@@ -74,7 +74,8 @@ public struct NetworkRequirement: Sendable, Equatable, CustomStringConvertible {
 /// What every learning rule does, exact or local (<doc:LearningRules>): a batch in, a gradient
 /// estimate for each parameter out. `train`, `gradient` and the conformance kit use rules only
 /// through this. A rule states next to its implementation what it needs of a network
-/// (``requirement``) and which exact relations it claims (``exactRelations``).
+/// (``requirement``), which exact relations it claims (``exactRelations``) and in which special
+/// cases it equals another rule (``reductions``).
 public protocol LearningRule: Sendable {
     /// The `--rule` name, e.g. "bptt", "tbptt:5", "eprop".
     var name: String { get }
@@ -83,6 +84,8 @@ public protocol LearningRule: Sendable {
     static var requirement: NetworkRequirement { get }
     /// The exact relationships this rule claims.
     var exactRelations: Set<ExactRelation> { get }
+    /// The special cases in which this rule equals another exactly.
+    var reductions: [Reduction] { get }
     /// The same rule for a network whose units are renumbered, unit p becoming permutation[p]
     /// (rules holding unit-indexed state, such as a feedback matrix, renumber it too).
     func permutingUnits(_ permutation: [Int]) -> any LearningRule
@@ -93,6 +96,7 @@ extension LearningRule {
     /// The requirement of this rule's type.
     public var requirement: NetworkRequirement { Self.requirement }
     public var exactRelations: Set<ExactRelation> { [] }
+    public var reductions: [Reduction] { [] }
     public func permutingUnits(_ permutation: [Int]) -> any LearningRule { self }
 }
 

@@ -8,38 +8,50 @@ import Foundation
 ///
 /// Labels of masked-out steps are ignored. Softmax subtracts max(y) first (no overflow).
 public func lossAndOutputGradient(_ trajectory: Trajectory, _ batch: Batch) -> (loss: Double, gradient: [Double]) {
-    let (T, B, O) = (batch.steps, batch.trials, trajectory.outputs)
-    let y = trajectory.y
-    var g = [Double](repeating: 0, count: T * B * O)
+    lossAndOutputGradient(outputs: trajectory.y, batch, rows: 0..<(batch.steps * batch.trials))
+}
+
+/// The loss terms and G of step t (1…T) alone: E_t and the B×O block G_t, from that step's
+/// outputs y_t (B×O). Summed over t they are `lossAndOutputGradient`'s E and G (online rules).
+public func stepLossAndOutputGradient(outputs y: [Double], _ batch: Batch, step t: Int) -> (loss: Double, gradient: [Double]) {
+    precondition(t >= 1 && t <= batch.steps, "step \(t) outside 1…\(batch.steps)")
+    return lossAndOutputGradient(outputs: y, batch, rows: ((t - 1) * batch.trials)..<(t * batch.trials))
+}
+
+/// E and G over a range of time-major rows (t−1)·B + b; `y` and the result hold those rows only.
+func lossAndOutputGradient(outputs y: [Double], _ batch: Batch, rows: Range<Int>) -> (loss: Double, gradient: [Double]) {
+    let O = y.count / max(rows.count, 1), first = rows.lowerBound
+    precondition(y.count == rows.count * O, "outputs: wrong size")
+    var g = [Double](repeating: 0, count: y.count)
     var loss = 0.0
-    let invB = 1 / Double(B)
+    let invB = 1 / Double(batch.trials)
     switch batch.lossKind {
     case .mse:
         let target = batch.targets!
         precondition(batch.targetSize == O, "targets have width \(batch.targetSize), the model has \(O) outputs")
-        for row in 0..<(T * B) where batch.mask[row] != 0 {
-            let m = batch.mask[row]
+        for row in rows where batch.mask[row] != 0 {
+            let m = batch.mask[row], local = row - first
             for k in 0..<O {
-                let e = y[row * O + k] - target[row * O + k]
+                let e = y[local * O + k] - target[row * O + k]
                 loss += 0.5 * m * e * e * invB
-                g[row * O + k] = m * e * invB
+                g[local * O + k] = m * e * invB
             }
         }
     case .xent:
         let labels = batch.labels!
-        for row in 0..<(T * B) where batch.mask[row] != 0 {
-            let m = batch.mask[row]
+        for row in rows where batch.mask[row] != 0 {
+            let m = batch.mask[row], local = row - first
             let label = labels[row]
             precondition(label >= 0 && label < O, "label \(label) outside 0..<\(O)")
             var top = -Double.infinity
-            for k in 0..<O { top = max(top, y[row * O + k]) }
+            for k in 0..<O { top = max(top, y[local * O + k]) }
             var z = 0.0
-            for k in 0..<O { z += exp(y[row * O + k] - top) }
+            for k in 0..<O { z += exp(y[local * O + k] - top) }
             let logZ = top + log(z)
-            loss += m * (logZ - y[row * O + label]) * invB
+            loss += m * (logZ - y[local * O + label]) * invB
             for k in 0..<O {
-                let p = exp(y[row * O + k] - logZ)
-                g[row * O + k] = m * (p - (k == label ? 1 : 0)) * invB
+                let p = exp(y[local * O + k] - logZ)
+                g[local * O + k] = m * (p - (k == label ? 1 : 0)) * invB
             }
         }
     }

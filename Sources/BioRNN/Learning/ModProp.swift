@@ -68,66 +68,141 @@ public struct ModProp: LearningRule {
     /// Σ_t Σ_γ S_γ,t·m^γ_t for every synapse, trial by trial, through the type-shared traces M.
     func addModulatoryTerm(_ grad: inout Parameters, _ model: RNN, _ batch: Batch, _ tr: Trajectory, _ signal: [Double]) {
         let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
-        let alpha = model.alpha, phi = model.activation, w = model.parameters.wRec
-        let C = (cellType.max() ?? 0) + 1
-        precondition(cellType.count == N, "ModProp cell types are for \(cellType.count) units, the model has \(N)")
+        let alpha = model.alpha, phi = model.activation
         guard T > 0 else { return }
-        // Type sizes n_β and block averages w̄_γβ.
-        var count = [Double](repeating: 0, count: C)
-        for p in 0..<N { count[cellType[p]] += 1 }
-        var wBar = Matrix(rows: C, cols: C)
-        for j in 0..<N { for k in 0..<N { wBar[cellType[j], cellType[k]] += w[j, k] } }
-        for γ in 0..<C { for β in 0..<C where count[γ] > 0 && count[β] > 0 { wBar[γ, β] /= count[γ] * count[β] } }
-        let gain = alpha * mu
-        // The presynaptic quantities side by side, P of them: r̄ (N), x̄ (I), b̄, h̄.
-        let P = N + I + 2
-        let (biasColumn, h0Column) = (N + I, N + I + 1)
-        // Σ_t Σ_γ S_γ,t·M^γ_{δq,t}, row δ: the modulatory gradient of every synapse onto a type-δ unit.
-        var total = [Double](repeating: 0, count: C * P)
-        var m = [Double](repeating: 0, count: C * C * P), next = m   // M^γ_{δq} at index (γ·C + δ)·P + q
-        var pre = [Double](repeating: 0, count: P)
-        var s = [Double](repeating: 0, count: C)
+        let types = CellTypes(cellType, model)
+        var total = [Double](repeating: 0, count: types.count * types.quantities)
         for b in 0..<B {
-            for i in m.indices { m[i] = 0 }
-            for q in 0..<P { pre[q] = 0 }
-            pre[h0Column] = 1                                          // h̄_0 = 1, every other trace 0
+            var traces = ModulatoryTraces(types)
+            var pre = [Double](repeating: 0, count: types.quantities)
+            pre[types.quantities - 1] = 1                              // h̄_0 = 1, every other trace 0
             for t in 1...T {
-                // M^γ_{δq,t} = (1 − α)M^γ_{δq,t−1} + αμ(w̄_γδ·pre_q,t−1 + Σ_β w̄_γβ·n_β·M^β_{δq,t−1})
-                for γ in 0..<C {
-                    for δ in 0..<C {
-                        let drive = gain * wBar[γ, δ], out = (γ * C + δ) * P
-                        for q in 0..<P { next[out + q] = (1 - alpha) * m[out + q] + drive * pre[q] }
-                        for β in 0..<C {
-                            let coupling = gain * wBar[γ, β] * count[β], from = (β * C + δ) * P
-                            for q in 0..<P { next[out + q] += coupling * m[from + q] }
-                        }
-                    }
-                }
-                swap(&m, &next)
+                traces.advance(presynaptic: pre, types, alpha: alpha, mu: mu)
                 // Advance the leak traces to t (e-prop's r̄_t, x̄_t, b̄_t, h̄_t).
                 let row = (t - 1) * B + b
                 for q in 0..<N { pre[q] = (1 - alpha) * pre[q] + alpha * tr.r[row * N + q] }
                 for q in 0..<I { pre[N + q] = (1 - alpha) * pre[N + q] + alpha * batch.inputs[row * I + q] }
-                pre[biasColumn] = (1 - alpha) * pre[biasColumn] + alpha
-                pre[h0Column] *= 1 - alpha
-                // The modulators S_γ,t = Σ_{j∈γ} l_j,t and their effect on every synapse.
-                for γ in 0..<C { s[γ] = 0 }
-                for j in 0..<N { s[cellType[j]] += signal[row * N + j] * phi.derivative(tr.a[(t * B + b) * N + j]) }
-                for γ in 0..<C where s[γ] != 0 {
-                    for δ in 0..<C {
-                        let from = (γ * C + δ) * P
-                        for q in 0..<P { total[δ * P + q] += s[γ] * m[from + q] }
-                    }
+                pre[N + I] = (1 - alpha) * pre[N + I] + alpha
+                pre[N + I + 1] *= 1 - alpha
+                // l_t of this trial: the learning signal times φ'(a_t).
+                let l = (0..<N).map { j in signal[row * N + j] * phi.derivative(tr.a[(t * B + b) * N + j]) }
+                traces.accumulate(modulators: types.modulators(l), into: &total)
+            }
+        }
+        types.add(total, to: &grad)
+    }
+}
+
+/// The cell types of a network and the block averages ModProp propagates with: type sizes n_β,
+/// w̄_γβ, and the presynaptic quantities side by side, P = N + I + 2 of them: r̄ (N), x̄ (I), b̄, h̄.
+struct CellTypes {
+    let of: [Int]
+    let count: Int
+    let sizes: [Double]
+    let wBar: Matrix
+    let units: Int, inputs: Int
+    var quantities: Int { units + inputs + 2 }
+
+    init(_ cellType: [Int], _ model: RNN) {
+        precondition(cellType.count == model.units, "ModProp cell types are for \(cellType.count) units, the model has \(model.units)")
+        let C = (cellType.max() ?? 0) + 1, w = model.parameters.wRec
+        var sizes = [Double](repeating: 0, count: C)
+        for p in 0..<model.units { sizes[cellType[p]] += 1 }
+        var wBar = Matrix(rows: C, cols: C)
+        for j in 0..<model.units { for k in 0..<model.units { wBar[cellType[j], cellType[k]] += w[j, k] } }
+        for γ in 0..<C { for β in 0..<C where sizes[γ] > 0 && sizes[β] > 0 { wBar[γ, β] /= sizes[γ] * sizes[β] } }
+        (of, count, self.sizes, self.wBar, units, inputs) = (cellType, C, sizes, wBar, model.units, model.inputs)
+    }
+
+    /// S_γ = Σ_{j∈γ} l_j: one modulator per cell type.
+    func modulators(_ l: [Double]) -> [Double] {
+        var s = [Double](repeating: 0, count: count)
+        for j in 0..<units { s[of[j]] += l[j] }
+        return s
+    }
+
+    /// Row c(p) of `total` (C×P) is the modulatory gradient of every synapse onto unit p.
+    func add(_ total: [Double], to grad: inout Parameters) {
+        let (N, I, P) = (units, inputs, quantities)
+        for p in 0..<N {
+            let from = of[p] * P
+            for q in 0..<N { grad.wRec[p, q] += total[from + q] }
+            for q in 0..<I { grad.wIn[p, q] += total[from + N + q] }
+            grad.bRec[p] += total[from + N + I]
+            grad.h0[p] += total[from + N + I + 1]
+        }
+    }
+}
+
+/// ModProp's type-shared traces M^γ_{δq} of one trial, at index (γ·C + δ)·P + q.
+struct ModulatoryTraces: Sendable {
+    var m: [Double]
+    private var next: [Double]
+
+    init(_ types: CellTypes) {
+        m = [Double](repeating: 0, count: types.count * types.count * types.quantities)
+        next = m
+    }
+
+    /// M^γ_{δq,t} = (1 − α)M^γ_{δq,t−1} + αμ(w̄_γδ·pre_q,t−1 + Σ_β w̄_γβ·n_β·M^β_{δq,t−1})
+    mutating func advance(presynaptic pre: [Double], _ types: CellTypes, alpha: Double, mu: Double) {
+        let (C, P, gain) = (types.count, types.quantities, alpha * mu)
+        for γ in 0..<C {
+            for δ in 0..<C {
+                let drive = gain * types.wBar[γ, δ], out = (γ * C + δ) * P
+                for q in 0..<P { next[out + q] = (1 - alpha) * m[out + q] + drive * pre[q] }
+                for β in 0..<C {
+                    let coupling = gain * types.wBar[γ, β] * types.sizes[β], from = (β * C + δ) * P
+                    for q in 0..<P { next[out + q] += coupling * m[from + q] }
                 }
             }
         }
-        for p in 0..<N {
-            let from = cellType[p] * P
-            for q in 0..<N { grad.wRec[p, q] += total[from + q] }
-            for q in 0..<I { grad.wIn[p, q] += total[from + N + q] }
-            grad.bRec[p] += total[from + biasColumn]
-            grad.h0[p] += total[from + h0Column]
+        swap(&m, &next)
+    }
+
+    /// total[δ·P + q] += Σ_γ S_γ·M^γ_{δq}
+    func accumulate(modulators s: [Double], into total: inout [Double]) {
+        let C = s.count, P = m.count / (C * C)
+        for γ in 0..<C where s[γ] != 0 {
+            for δ in 0..<C {
+                let from = (γ * C + δ) * P
+                for q in 0..<P { total[δ * P + q] += s[γ] * m[from + q] }
+            }
         }
+    }
+}
+
+/// What online ModProp carries: e-prop's state and one set of modulatory traces per trial.
+public struct ModPropOnlineState: Sendable {
+    var eprop: EPropOnlineState
+    var traces: [ModulatoryTraces]
+}
+
+extension ModProp: OnlineLearningRule {
+    public func initialState(_ model: RNN, trials: Int) -> ModPropOnlineState {
+        let types = CellTypes(cellType, model)
+        return ModPropOnlineState(eprop: EProp(noiseSeed: noiseSeed).initialState(model, trials: trials),
+                                  traces: Array(repeating: ModulatoryTraces(types), count: trials))
+    }
+
+    /// Step t: the modulatory traces advance with the presynaptic traces of t − 1, then e-prop's
+    /// step, then every synapse adds Σ_γ S_γ,t·m^γ_t.
+    public func step(_ state: inout ModPropOnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient {
+        let types = CellTypes(cellType, model)
+        let (B, N, I) = (batch.trials, model.units, model.inputs)
+        if modulation {
+            for b in 0..<B {
+                state.traces[b].advance(presynaptic: state.eprop.presynaptic(trial: b, units: N, inputs: I), types, alpha: model.alpha, mu: mu)
+            }
+        }
+        var (increment, l) = EProp(noiseSeed: noiseSeed).onlineStep(&state.eprop, model, batch)
+        guard modulation else { return increment }
+        var total = [Double](repeating: 0, count: types.count * types.quantities)
+        for b in 0..<B {
+            state.traces[b].accumulate(modulators: types.modulators(Array(l[(b * N)..<((b + 1) * N)])), into: &total)
+        }
+        types.add(total, to: &increment.gradients)
+        return increment
     }
 }
 
@@ -137,5 +212,15 @@ extension ModProp {
         var types = cellType
         for p in 0..<cellType.count { types[permutation[p]] = cellType[p] }
         return ModProp(cellType: types, mu: mu, modulation: modulation, noiseSeed: noiseSeed)
+    }
+}
+
+extension ModProp {
+    /// With the modulatory traces off, ModProp is symmetric e-prop.
+    public var reductions: [Reduction] {
+        [Reduction("the modulation off", equals: "symmetric e-prop") { [self] model, _ in
+            .init(rule: ModProp(cellType: cellType, mu: mu, modulation: false, noiseSeed: noiseSeed), model: model,
+                  reference: EProp(noiseSeed: noiseSeed))
+        }]
     }
 }

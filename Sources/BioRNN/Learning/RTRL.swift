@@ -18,47 +18,65 @@ public struct RTRL: LearningRule {
 
     public init(noiseSeed: UInt64 = 0) { self.noiseSeed = noiseSeed }
 
+    /// Forward in time by nature: the gradient is the sum of the step increments.
     public func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
-        let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
-        precondition(N <= Self.maxUnits, "RTRL is limited to \(Self.maxUnits) units")
-        let alpha = model.alpha, phi = model.activation, w = model.parameters.wRec
-        precondition(T >= 1, "a batch has at least one step")
-        let tr = model.run(batch, noiseSeed: noiseSeed)
-        let (loss, g) = lossAndOutputGradient(tr, batch)
-        // Column layout of θ: W_rec (N·N, row-major), W_in (N·I), b_rec (N), h0 (N).
+        precondition(model.units <= Self.maxUnits, "RTRL is limited to \(Self.maxUnits) units")
+        precondition(batch.steps >= 1, "a batch has at least one step")
+        return onlineGradient(of: model, on: batch)
+    }
+}
+
+/// What RTRL carries: the network's state and the influence matrix M_t (N×P) of every trial.
+public struct RTRLOnlineState: Sendable {
+    public internal(set) var forward: OnlineForward
+    var influence: [Matrix]
+}
+
+extension RTRL: OnlineLearningRule {
+    /// M_0 = [0 | I_h0]. Column layout of θ: W_rec (N·N, row-major), W_in (N·I), b_rec (N), h0 (N).
+    public func initialState(_ model: RNN, trials: Int) -> RTRLOnlineState {
+        let (N, I) = (model.units, model.inputs)
+        var m = Matrix(rows: N, cols: N * N + N * I + 2 * N)
+        for j in 0..<N { m[j, N * N + N * I + N + j] = 1 }
+        return RTRLOnlineState(forward: OnlineForward(model, trials: trials, noiseSeed: noiseSeed), influence: Array(repeating: m, count: trials))
+    }
+
+    /// Step t: M_t = J_t·M_{t−1} + E_t, and the increment l_tᵀ·M_t.
+    public func step(_ state: inout RTRLOnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient {
+        let (B, N, I, O) = (batch.trials, model.units, model.inputs, model.outputs)
+        let alpha = model.alpha, phi = model.activation, w = model.parameters.wRec, t = state.forward.step + 1
         let (offIn, offB, offH) = (N * N, N * N + N * I, N * N + N * I + N)
         let P = offH + N
+        let (previousA, previousR) = (state.forward.a, state.forward.r)
+        let y = state.forward.advance(model, batch)
+        let (loss, g) = stepLossAndOutputGradient(outputs: y, batch, step: t)
         var total = [Double](repeating: 0, count: P)
+        var jacobian = Matrix(rows: N, cols: N)
         for b in 0..<B {
-            var m = Matrix(rows: N, cols: P)
-            for j in 0..<N { m[j, offH + j] = 1 }
-            var jacobian = Matrix(rows: N, cols: N)
-            for t in 1...T {
-                let prev = (t - 1) * B + b, row = (t - 1) * B + b
-                // J_t = (1 − α)I + α·W_rec·diag(φ'(a_{t−1}))
-                for j in 0..<N {
-                    for k in 0..<N { jacobian[j, k] = alpha * w[j, k] * phi.derivative(tr.a[prev * N + k]) }
-                    jacobian[j, j] += 1 - alpha
-                }
-                m = jacobian * m
-                for j in 0..<N {
-                    for i in 0..<N { m[j, j * N + i] += alpha * tr.r[prev * N + i] }
-                    for i in 0..<I { m[j, offIn + j * I + i] += alpha * batch.inputs[row * I + i] }
-                    m[j, offB + j] += alpha
-                }
-                let errorAtT = Array(g[(row * O)..<((row + 1) * O)])
-                let signal = model.parameters.wOut.times(errorAtT, .transposed)
-                let l = (0..<N).map { signal[$0] * phi.derivative(tr.a[(t * B + b) * N + $0]) }
-                let contribution = m.times(l, .transposed)   // Mᵀ·l
-                for p in 0..<P { total[p] += contribution[p] }
+            let row = (t - 1) * B + b
+            // J_t = (1 − α)I + α·W_rec·diag(φ'(a_{t−1}))
+            for j in 0..<N {
+                for k in 0..<N { jacobian[j, k] = alpha * w[j, k] * phi.derivative(previousA[b * N + k]) }
+                jacobian[j, j] += 1 - alpha
             }
+            var m = jacobian * state.influence[b]
+            for j in 0..<N {
+                for i in 0..<N { m[j, j * N + i] += alpha * previousR[b * N + i] }
+                for i in 0..<I { m[j, offIn + j * I + i] += alpha * batch.inputs[row * I + i] }
+                m[j, offB + j] += alpha
+            }
+            state.influence[b] = m
+            let signal = model.parameters.wOut.times(Array(g[(b * O)..<((b + 1) * O)]), .transposed)
+            let l = (0..<N).map { signal[$0] * phi.derivative(state.forward.a[b * N + $0]) }
+            let contribution = m.times(l, .transposed)   // Mᵀ·l
+            for p in 0..<P { total[p] += contribution[p] }
         }
         var grad = Parameters(zerosLike: model.parameters)
         grad.wRec.storage = Array(total[0..<offIn])
         grad.wIn.storage = Array(total[offIn..<offB])
         grad.bRec = Array(total[offB..<offH])
         grad.h0 = Array(total[offH..<P])
-        readoutGradients(&grad, batch, tr, g)
+        readoutIncrement(&grad, error: g, rates: state.forward.r, trials: B)
         return LossAndGradient(loss: loss, gradients: grad)
     }
 }

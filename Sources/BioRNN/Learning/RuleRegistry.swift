@@ -27,7 +27,7 @@ public enum RuleRegistry {
 
     public static func rule(named name: String, model: RNN, seed: UInt64) throws -> any LearningRule {
         try check(name, units: model.units, activation: model.activation, dale: model.daleSigns != nil)
-        guard let entry = entries.first(where: { $0.name == name }) else { return BPTT(truncation: try truncation(name)) }
+        guard let entry = entries.first(where: { $0.name == name }) else { return TruncatedBPTT(truncation: try truncation(name)) }
         return try entry.make(model, seed)
     }
 
@@ -35,7 +35,7 @@ public enum RuleRegistry {
     public static func requirement(of name: String) throws -> NetworkRequirement {
         if let entry = entries.first(where: { $0.name == name }) { return entry.requirement }
         _ = try truncation(name)
-        return BPTT.requirement
+        return TruncatedBPTT.requirement
     }
 
     /// Checks that `name` is a rule that can train a network of this size and kind, before any

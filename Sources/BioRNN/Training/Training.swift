@@ -118,7 +118,7 @@ struct TrainingRun {
     mutating func step(_ iteration: Int, logged: Bool) -> Bool {
         let batch = task.sample(trials: config.batchSize, using: &data)
         let step = rule.gradient(of: model, on: batch)
-        let isExactBPTT = (rule as? BPTT).map { $0.truncation == nil } ?? false
+        let isExactBPTT = rule is BPTT
         if iteration == 0 && !isExactBPTT {
             initialAlignment = cosineSimilarity(step.gradients.wRec.storage, BPTT().gradient(of: model, on: batch).gradients.wRec.storage)
         }
