@@ -114,7 +114,7 @@ public enum ConformanceKit {
                 return ConformanceCheck(kind: kind, passed: false,
                                         detail: failures.prefix(3).joined(separator: "; ") + (failures.count > 3 ? "; … (\(failures.count) in all)" : ""))
             }
-            var detail = "\(compared), \(cases) networks"
+            var detail = "\(compared), \(cases) network\(cases == 1 ? "" : "s")"
             if let worst { detail += "; worst \(worst.tensor) \(fmt(worst.error)) (tolerance \(fmt(tolerance)))" }
             return ConformanceCheck(kind: kind, passed: true, detail: detail)
         }
@@ -221,7 +221,11 @@ public enum ConformanceKit {
             // Online rules: increments, causality, state.
             if let rule = rule as? any OnlineLearningRule {
                 var tallies = online ?? OnlineTallies()
-                checkOnline(rule, model, batch, gradient: out, index: index, options, &tallies)
+                checkOnline(model, batch, gradient: out, index: index, options, &tallies) { increments(rule, model, $0) }
+                online = tallies
+            } else if let rule = rule as? ExternalRule, rule.reportsIncrements {
+                var tallies = online ?? OnlineTallies()
+                checkOnline(model, batch, gradient: out, index: index, options, &tallies) { (rule.increments(of: model, on: $0), nil) }
                 online = tallies
             }
         }
@@ -234,7 +238,8 @@ public enum ConformanceKit {
         if let online {
             let onlineChecks = online.checks()
             checks += onlineChecks
-            onlineStatus = onlineChecks.allSatisfy(\.passed) ? .certified(carriedValues: online.carried ?? 0) : .failed
+            onlineStatus = !onlineChecks.allSatisfy(\.passed) ? .failed
+                : online.stateSeen ? .certified(carriedValues: online.carried ?? 0) : .causal
         }
         let alignment = measureAlignment(options, make)
         if !options.alignmentThresholds.isEmpty { checks.append(alignmentCheck(alignment, options.alignmentThresholds)) }

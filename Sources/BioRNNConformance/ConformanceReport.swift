@@ -85,6 +85,9 @@ public enum OnlineStatus: Sendable, Equatable {
     case notOnline
     /// Increments sum to the gradient, causal, and a state of this many values at every length.
     case certified(carriedValues: Int)
+    /// An external program's increments: they sum to its gradient and are causal; its state is
+    /// its own, so not measured.
+    case causal
     case failed
 }
 
@@ -106,6 +109,7 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
         switch online {
         case .notOnline: s += "  online: no (the rule has no step-by-step form)\n"
         case let .certified(values): s += "  online: certified (causal; carries \(values) values at every trial length)\n"
+        case .causal: s += "  online: causal increments (the program's state is not measured)\n"
         case .failed: s += "  online: not certified (see the failed online checks)\n"
         }
         s += alignmentTable
@@ -118,11 +122,11 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
         let tensors = ["w_rec", "w_in", "b_rec", "h0"].filter { first.cosine[$0] != nil }
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         var s = "  alignment with BPTT (cosine / sign agreement, mean over \(first.networks) networks each):\n"
-        s += "    " + pad("network", 18) + tensors.map { pad($0, 15) }.joined() + "\n"
+        var rows = ["    " + pad("network", 18) + tensors.map { pad($0, 15) }.joined()]
         for cell in alignment {
-            s += "    " + pad("\(cell.family) g=\(String(format: "%g", cell.gain))", 18)
-            s += tensors.map { pad(String(format: "%.3f / %.2f", cell.cosine[$0] ?? .nan, cell.signAgreement[$0] ?? .nan), 15) }.joined() + "\n"
+            rows.append("    " + pad("\(cell.family) g=\(String(format: "%g", cell.gain))", 18)
+                + tensors.map { pad(String(format: "%.3f / %.2f", cell.cosine[$0] ?? .nan, cell.signAgreement[$0] ?? .nan), 15) }.joined())
         }
-        return s
+        return s + rows.map { $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression) + "\n" }.joined()
     }
 }

@@ -7,22 +7,31 @@ extension ConformanceKit {
         var causality = Tally("increments up to t with the inputs and targets after t changed, bit for bit", tolerance: 0)
         var state = Tally("values carried after the last step, at T and at 3T + 1 steps", tolerance: 0)
         var carried: Int?
+        /// False when the rule's state cannot be inspected (an external program).
+        var stateSeen = true
 
         func checks() -> [ConformanceCheck] {
-            [sum.check(.incrementsSumToGradient), causality.check(.causality), state.check(.boundedState)]
+            [sum.check(.incrementsSumToGradient), causality.check(.causality)] + (stateSeen ? [state.check(.boundedState)] : [])
         }
     }
 
     /// The step increments of a whole batch, and the state after the last step.
-    static func increments<R: OnlineLearningRule>(_ rule: R, _ model: RNN, _ batch: Batch) -> ([LossAndGradient], R.OnlineState) {
+    static func increments<R: OnlineLearningRule>(_ rule: R, _ model: RNN, _ batch: Batch) -> ([LossAndGradient], Any?) {
         var state = rule.initialState(model, trials: batch.trials)
         let steps = (0..<batch.steps).map { _ in rule.step(&state, model, batch) }
         return (steps, state)
     }
 
-    static func checkOnline<R: OnlineLearningRule>(_ rule: R, _ model: RNN, _ batch: Batch, gradient: LossAndGradient,
-                                                  index: Int, _ options: Options, _ tallies: inout OnlineTallies) {
-        let (steps, finalState) = increments(rule, model, batch)
+    /// The online checks of one case. `increments` runs the rule step by step on a batch and
+    /// returns the increments and the state after the last step (nil when the state cannot be
+    /// seen: an external program's).
+    static func checkOnline(_ model: RNN, _ batch: Batch, gradient: LossAndGradient, index: Int, _ options: Options,
+                            _ tallies: inout OnlineTallies, increments: (Batch) -> ([LossAndGradient], Any?)) {
+        let (steps, finalState) = increments(batch)
+        guard steps.count == batch.steps else {
+            tallies.sum.fail("case \(index): \(steps.count) increments for \(batch.steps) steps")
+            return
+        }
 
         // Σ_t ΔE_t = E and Σ_t Δθ_t = the gradient (the same sums in another order: 1e-10, and
         // 1e-12 for the loss, a sum of ≤ 10³ positive terms).
@@ -35,16 +44,17 @@ extension ConformanceKit {
         // Causality: the data after step t changed, the increments up to t unchanged bit for bit.
         let cut = max(1, batch.steps / 2)
         var rng = RandomStream(seed: options.seed, purpose: .testCase, index: 1000 + index)
-        let (changed, _) = increments(rule, model, batch.changing(after: cut, outputs: model.outputs, using: &rng))
+        let (changed, _) = increments(batch.changing(after: cut, outputs: model.outputs, using: &rng))
         tallies.causality.cases += 1
-        for t in 1...cut where changed[t - 1].gradients != steps[t - 1].gradients || changed[t - 1].loss.bitPattern != steps[t - 1].loss.bitPattern {
+        for t in 1...min(cut, changed.count) where changed[t - 1].gradients != steps[t - 1].gradients || changed[t - 1].loss.bitPattern != steps[t - 1].loss.bitPattern {
             tallies.causality.fail("case \(index): the increment of step \(t) changed when the data after step \(cut) did")
             break
         }
 
         // The state after 3T + 1 steps holds as many values as after T.
-        let (_, longState) = increments(rule, model, batch.repeating(toSteps: 3 * batch.steps + 1))
-        let (short, long) = (carriedValues(finalState), carriedValues(longState))
+        guard let finalState else { tallies.stateSeen = false; return }
+        let (_, longState) = increments(batch.repeating(toSteps: 3 * batch.steps + 1))
+        let (short, long) = (carriedValues(finalState), carriedValues(longState as Any))
         tallies.state.cases += 1
         tallies.carried = max(tallies.carried ?? 0, short)
         if long != short {

@@ -9,7 +9,7 @@ struct BioRNNCommand: ParsableCommand {
         abstract: "Train rate RNNs with biologically plausible learning rules, measure their Lyapunov spectra, and repair poor initial connectivity with gradient flossing.",
         discussion: "Machine-readable output goes to stdout with --json; progress goes to stderr when it is a terminal. Bad input exits with status 2 and a one-line error naming the field or file.",
         version: biornnVersion,
-        subcommands: [ReproduceCommand.self, TrainCommand.self, GradientCommand.self, LyapunovCommand.self, FlossCommand.self, AlignCommand.self, SweepCommand.self, CollectCommand.self, ReportCommand.self, TaskCommand.self, BenchCommand.self, GoldenCommand.self]
+        subcommands: [ReproduceCommand.self, TrainCommand.self, GradientCommand.self, ConformCommand.self, LyapunovCommand.self, FlossCommand.self, AlignCommand.self, SweepCommand.self, CollectCommand.self, ReportCommand.self, TaskCommand.self, BenchCommand.self, GoldenCommand.self]
     )
 
     /// Parses and runs, mapping every failure to the contract of “The Command Line” in the

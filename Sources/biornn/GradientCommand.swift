@@ -33,13 +33,7 @@ struct GradientCommand: ParsableCommand {
         let result = learningRule.gradient(of: net, on: data)
         let g = result.gradients
         if json {
-            Output.printJSON(.object([
-                ("loss", .number(result.loss)),
-                ("grads", .object([
-                    ("w_in", JSONValue(g.wIn)), ("w_rec", JSONValue(g.wRec)), ("w_out", JSONValue(g.wOut)),
-                    ("b_rec", JSONValue(g.bRec)), ("b_out", JSONValue(g.bOut)), ("h0", JSONValue(g.h0)),
-                ])),
-            ]))
+            Output.printJSON(result.json)
         } else {
             print("rule \(learningRule.name), loss \(result.loss)")
             for (name, path) in Parameters.tensors { print("  ‖∂E/∂\(name)‖ = \(euclideanNorm(g[keyPath: path]))") }

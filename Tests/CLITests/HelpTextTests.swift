@@ -11,7 +11,7 @@ import Testing
 @Suite("Help texts: every command's --help, exactly")
 struct HelpTextTests {
     static let commands: [[String]] = [
-        [], ["reproduce"], ["train"], ["gradient"], ["lyapunov"], ["floss"], ["align"], ["sweep"], ["collect"], ["report"],
+        [], ["reproduce"], ["train"], ["gradient"], ["conform"], ["lyapunov"], ["floss"], ["align"], ["sweep"], ["collect"], ["report"],
         ["task"], ["task", "list"], ["task", "sample"], ["bench"], ["golden"], ["golden", "check"], ["golden", "record"],
     ]
 
@@ -34,5 +34,14 @@ struct HelpTextTests {
         }
         let recorded = try String(contentsOf: url, encoding: .utf8)
         #expect(r.stdout == recorded, "biornn \(command.joined(separator: " ")) --help differs from \(url.lastPathComponent); if intended, regenerate (see HelpTextTests)")
+    }
+
+    @Test("every subcommand biornn --help lists has a recorded help text here")
+    func everySubcommandRecorded() throws {
+        let top = try String(contentsOf: Self.file([]), encoding: .utf8)
+        let section = (top.components(separatedBy: "SUBCOMMANDS:\n").last ?? "").components(separatedBy: "\n\n")[0]
+        let listed = section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }.map { String($0.split(separator: " ")[0]) }
+        #expect(listed.count >= 12)
+        for name in listed { #expect(Self.commands.contains([name]), "biornn \(name) has no entry in HelpTextTests.commands") }
     }
 }
