@@ -237,4 +237,30 @@ struct ConformanceTests {
         #expect(edge.check(.edgeCases)?.detail.contains("T = 1") == true)
         #expect(edge.check(.batchAdditivity)?.passed == true && edge.check(.equalsBPTT) == nil)
     }
+
+    /// The sample report in the documentation and the README, and how it is kept equal to the
+    /// kit's output: `BIORNN_RECORD_DOCS=1` rewrites it. Errors below 1e-12 are rounding and may
+    /// differ between machines (their BLAS and elementwise kernels), so they compare as equal.
+    @Test("the sample report in the documentation and the README is the kit's output for eprop-random")
+    func sampleReport() throws {
+        let report = ConformanceKit.run(name: "eprop-random") { model in try RuleRegistry.rule(named: "eprop-random", model: model, seed: 7) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func rounding(_ text: String) -> String { text.replacing(#/[0-9](\.[0-9]+)?e-(1[3-9]|[2-9][0-9])/#, with: "ε") }
+        for file in ["Sources/BioRNN/BioRNN.docc/ValidatingALearningRule.md", "README.md"] {
+            let url = root.appendingPathComponent(file)
+            let doc = try String(contentsOf: url, encoding: .utf8)
+            guard let anchor = doc.range(of: "conform --rule eprop-random"),
+                  let open = doc.range(of: "```text\n", range: anchor.upperBound..<doc.endIndex),
+                  let close = doc.range(of: "```\n", range: open.upperBound..<doc.endIndex) else {
+                Issue.record("\(file): no ```text block after `conform --rule eprop-random`")
+                continue
+            }
+            if ProcessInfo.processInfo.environment["BIORNN_RECORD_DOCS"] == "1" {
+                try doc.replacingCharacters(in: open.upperBound..<close.lowerBound, with: report.description).write(to: url, atomically: true, encoding: .utf8)
+                continue
+            }
+            #expect(rounding(String(doc[open.upperBound..<close.lowerBound])) == rounding(report.description),
+                    "\(file): the sample report differs from the kit's output; if intended, rerun with BIORNN_RECORD_DOCS=1\n\(report)")
+        }
+    }
 }

@@ -75,6 +75,14 @@ struct DocumentationTests {
         #expect(Self.problem(("<doc:>", "TheModel", "Losses")) == nil)
     }
 
+    @Test("the complete rule in “Validating a Learning Rule” is the tested file, verbatim, in under 60 lines")
+    func exampleRuleIsTested() {
+        let file = SourceTree.text(SourceTree.root.appendingPathComponent("Tests/LearningTests/FeedbackAlignmentThroughTime.swift"))
+        let article = SourceTree.text(SourceTree.root.appendingPathComponent("Sources/BioRNN/BioRNN.docc/ValidatingALearningRule.md"))
+        #expect(!file.isEmpty && file.split(separator: "\n", omittingEmptySubsequences: false).count <= 60)
+        #expect(article.contains("```swift\n" + file + "```\n"), "the article's example rule differs from Tests/LearningTests/FeedbackAlignmentThroughTime.swift")
+    }
+
     @Test("nothing cites the original specification outside the package")
     func noOutsideReference() {
         for file in Self.citingFiles {
