@@ -43,21 +43,22 @@ extension ConformanceKit {
     /// Every cell's mean cosine against the author's thresholds.
     static func alignmentCheck(_ cells: [AlignmentCell], _ thresholds: [String: Double]) -> ConformanceCheck {
         var failures: [String] = [], margin: (String, Double)?
+        func g(_ x: Double) -> String { String(format: "%g", x) }
         for cell in cells {
             for (tensor, least) in thresholds.sorted(by: { $0.key < $1.key }) {
                 guard let cosine = cell.cosine[tensor] else { failures.append("\(tensor): no such tensor"); continue }
                 if !(cosine >= least) {
-                    failures.append("\(cell.family) g=\(cell.gain): \(tensor) cosine \(fmt(cosine)) below \(fmt(least))")
+                    failures.append("\(cell.family) g=\(g(cell.gain)): \(tensor) cosine \(String(format: "%.3f", cosine)) below \(g(least))")
                 } else if cosine - least < (margin?.1 ?? .infinity) {
-                    margin = ("\(cell.family) g=\(cell.gain) \(tensor)", cosine - least)
+                    margin = ("\(cell.family) g=\(g(cell.gain)) \(tensor)", cosine - least)
                 }
             }
         }
         if !failures.isEmpty {
             return ConformanceCheck(kind: .alignment, passed: false, detail: failures.prefix(3).joined(separator: "; ") + (failures.count > 3 ? "; … (\(failures.count) in all)" : ""))
         }
-        let least = thresholds.sorted { $0.key < $1.key }.map { "\($0.key) ≥ \(fmt($0.value))" }.joined(separator: ", ")
+        let least = thresholds.sorted { $0.key < $1.key }.map { "\($0.key) ≥ \(g($0.value))" }.joined(separator: ", ")
         return ConformanceCheck(kind: .alignment, passed: true,
-                                detail: "mean cosine with BPTT in \(cells.count) cells against \(least); least margin \(margin.map { "\($0.0) +\(fmt($0.1))" } ?? "none")")
+                                detail: "mean cosine with BPTT in \(cells.count) cells against \(least); least margin \(margin.map { "\($0.0) +\(String(format: "%.3f", $0.1))" } ?? "none")")
     }
 }

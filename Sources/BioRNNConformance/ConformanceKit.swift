@@ -120,7 +120,11 @@ public enum ConformanceKit {
         }
     }
 
-    public static func run(name: String, options: Options = Options(), make: (RNN) throws -> any LearningRule) -> ConformanceReport {
+    /// Runs every check. `progress(done, total)` counts the parts finished: each random network,
+    /// then the edge cases, the alignment grid and the learning check.
+    public static func run(name: String, options: Options = Options(), progress: ((Int, Int) -> Void)? = nil,
+                           make: (RNN) throws -> any LearningRule) -> ConformanceReport {
+        let parts = options.cases + 3
         var shapes = Tally("shapes, finiteness, and the loss against a plain-loop reference", tolerance: 1e-12)
         var determinism = Tally("two calls on the same batch, bit for bit", tolerance: 0)
         var permutation = Tally("the renumbered network's gradient against the renumbered gradient")
@@ -130,6 +134,7 @@ public enum ConformanceKit {
         var online: OnlineTallies?
 
         for index in 0..<options.cases {
+            progress?(index, parts)
             let (model, batch) = network(index, options)
             let rule: any LearningRule
             do { rule = try make(model) } catch {
@@ -230,6 +235,7 @@ public enum ConformanceKit {
             }
         }
 
+        progress?(options.cases, parts)
         var checks = [shapes.check(.shapesAndFiniteness), determinism.check(.determinism),
                       permutation.check(.permutationEquivariance), additivity.check(.batchAdditivity), edgeCaseCheck(options, make)]
         checks += relations.keys.sorted { $0.rawValue < $1.rawValue }.map { relations[$0]!.check(ConformanceCheck.Kind($0)) }
@@ -241,9 +247,12 @@ public enum ConformanceKit {
             onlineStatus = !onlineChecks.allSatisfy(\.passed) ? .failed
                 : online.stateSeen ? .certified(carriedValues: online.carried ?? 0) : .causal
         }
+        progress?(options.cases + 1, parts)
         let alignment = measureAlignment(options, make)
         if !options.alignmentThresholds.isEmpty { checks.append(alignmentCheck(alignment, options.alignmentThresholds)) }
+        progress?(options.cases + 2, parts)
         checks.append(learningCheck(options, make))
+        progress?(parts, parts)
         return ConformanceReport(rule: name, checks: checks, online: onlineStatus, alignment: alignment)
     }
 

@@ -44,10 +44,12 @@ struct ConformCommand: ParsableCommand {
         }
         let report: ConformanceReport
         var external: ExternalRule?
+        let progressLine = ProgressLine(name: "conform", unit: "parts")
+        let progress = { (done: Int, total: Int) in progressLine.update(done, of: total) }
         if let rule {
             guard claims.isEmpty else { throw InputError("claims: a built-in rule declares its own relations; --claims is for --exec") }
             options.requirement = try RuleRegistry.requirement(of: rule)
-            report = ConformanceKit.run(name: name ?? rule, options: options) { model in try RuleRegistry.rule(named: rule, model: model, seed: 7) }
+            report = ConformanceKit.run(name: name ?? rule, options: options, progress: progress) { model in try RuleRegistry.rule(named: rule, model: model, seed: 7) }
         } else {
             let relations = try Set(claims.map { claim in
                 guard let relation = ExactRelation(rawValue: claim) else {
@@ -58,8 +60,9 @@ struct ConformCommand: ParsableCommand {
             let (model, batch) = ConformanceKit.network(0, options)
             let program = try ExternalRule(command: exec!, name: name ?? exec!, exactRelations: relations, firstRunOn: model, batch)
             external = program
-            report = ConformanceKit.run(name: program.name, options: options) { _ in program }
+            report = ConformanceKit.run(name: program.name, options: options, progress: progress) { _ in program }
         }
+        Output.endProgress()
         print(report, terminator: "")
         if let failures = external?.programFailures, !failures.isEmpty {
             print("  the program failed \(failures.count == 5 ? "at least 5 times" : "\(failures.count) time\(failures.count == 1 ? "" : "s")"); first: \(failures[0])")
