@@ -26,7 +26,8 @@ import Foundation
 /// - **online** (rules that are ``OnlineLearningRule``): the step increments sum to the gradient
 ///   (1e-10 relative per tensor, 1e-12 for the loss), changing the inputs and targets after step t
 ///   leaves every increment up to t bit for bit unchanged, and the state carried after the last
-///   step has as many values for a trial of 3T + 1 steps as for one of T;
+///   step has as many values for a trial of 2L steps as for one of L = max(3T + 1, K + 1), where K
+///   is the rule's declared `bufferedSteps` (truncated BPTT's window; at most 2048);
 /// - **alignment**: the mean cosine with BPTT in every cell of ``Options/alignment``, against the
 ///   author's ``Options/alignmentThresholds`` (a table in the report either way);
 /// - **learning**: training on the 2AF task (g = 1, `trainingIterations` steps of Adam)
@@ -226,7 +227,7 @@ public enum ConformanceKit {
             // Online rules: increments, causality, state.
             if let rule = rule as? any OnlineLearningRule {
                 var tallies = online ?? OnlineTallies()
-                checkOnline(model, batch, gradient: out, index: index, options, &tallies) { increments(rule, model, $0) }
+                checkOnline(model, batch, gradient: out, index: index, options, bufferedSteps: rule.bufferedSteps, &tallies) { increments(rule, model, $0) }
                 online = tallies
             } else if let rule = rule as? ExternalRule, rule.reportsIncrements {
                 var tallies = online ?? OnlineTallies()
@@ -245,7 +246,7 @@ public enum ConformanceKit {
             let onlineChecks = online.checks()
             checks += onlineChecks
             onlineStatus = !onlineChecks.allSatisfy(\.passed) ? .failed
-                : online.stateSeen ? .certified(carriedValues: online.carried ?? 0) : .causal
+                : online.stateUnmeasured.map { .causal(stateNotMeasured: $0) } ?? .certified(carriedValues: online.carried ?? 0)
         }
         progress?(options.cases + 1, parts)
         let alignment = measureAlignment(options, make)

@@ -83,11 +83,12 @@ public struct AlignmentCell: Sendable {
 public enum OnlineStatus: Sendable, Equatable {
     /// The rule has no step-by-step form.
     case notOnline
-    /// Increments sum to the gradient, causal, and a state of this many values at every length.
+    /// Increments sum to the gradient, causal, and a state that does not grow with T: at most
+    /// this many values over the kit's networks.
     case certified(carriedValues: Int)
-    /// An external program's increments: they sum to its gradient and are causal; its state is
-    /// its own, so not measured.
-    case causal
+    /// Increments that sum to the gradient and are causal, with a state the kit did not measure,
+    /// and why (an external program's; a declared buffer too long to run).
+    case causal(stateNotMeasured: String)
     case failed
 }
 
@@ -108,8 +109,8 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
         for c in checks { s += "  \(c)\n" }
         switch online {
         case .notOnline: s += "  online: no (the rule has no step-by-step form)\n"
-        case let .certified(values): s += "  online: certified (causal; carries \(values) values at every trial length)\n"
-        case .causal: s += "  online: causal increments (the program's state is not measured)\n"
+        case let .certified(values): s += "  online: certified (causal; a state of at most \(values) values on these networks, whatever T)\n"
+        case let .causal(why): s += "  online: causal increments; the state is not measured (\(why))\n"
         case .failed: s += "  online: not certified (see the failed online checks)\n"
         }
         s += alignmentTable

@@ -5,13 +5,13 @@ extension ConformanceKit {
     struct OnlineTallies {
         var sum = Tally("Σ_t of the step increments against the gradient")
         var causality = Tally("increments up to t with the inputs and targets after t changed, bit for bit", tolerance: 0)
-        var state = Tally("values carried after the last step, at T and at 3T + 1 steps", tolerance: 0)
+        var state = Tally("values carried after the last step of trials of L = max(3T + 1, buffer + 1) and 2L steps", tolerance: 0)
         var carried: Int?
-        /// False when the rule's state cannot be inspected (an external program).
-        var stateSeen = true
+        /// Why the state was not measured (an external program; a declared buffer too long to run).
+        var stateUnmeasured: String?
 
         func checks() -> [ConformanceCheck] {
-            [sum.check(.incrementsSumToGradient), causality.check(.causality)] + (stateSeen ? [state.check(.boundedState)] : [])
+            [sum.check(.incrementsSumToGradient), causality.check(.causality)] + (stateUnmeasured == nil ? [state.check(.boundedState)] : [])
         }
     }
 
@@ -25,7 +25,8 @@ extension ConformanceKit {
     /// The online checks of one case. `increments` runs the rule step by step on a batch and
     /// returns the increments and the state after the last step (nil when the state cannot be
     /// seen: an external program's).
-    static func checkOnline(_ model: RNN, _ batch: Batch, gradient: LossAndGradient, index: Int, _ options: Options,
+    /// `bufferedSteps`: the steps the rule declares its state may grow for.
+    static func checkOnline(_ model: RNN, _ batch: Batch, gradient: LossAndGradient, index: Int, _ options: Options, bufferedSteps: Int = 0,
                             _ tallies: inout OnlineTallies, increments: (Batch) -> ([LossAndGradient], Any?)) {
         let (steps, finalState) = increments(batch)
         guard steps.count == batch.steps else {
@@ -51,16 +52,25 @@ extension ConformanceKit {
             break
         }
 
-        // The state after 3T + 1 steps holds as many values as after T.
-        guard let finalState else { tallies.stateSeen = false; return }
-        let (_, longState) = increments(batch.repeating(toSteps: 3 * batch.steps + 1))
-        let (short, long) = (carriedValues(finalState), carriedValues(longState as Any))
+        // The state after 2L steps holds as many values as after L, both longer than the trial and
+        // than the buffer the rule declares (which may fill during its first steps).
+        guard finalState != nil else { tallies.stateUnmeasured = "an external program's state is its own"; return }
+        guard bufferedSteps <= maxBufferedSteps else {
+            tallies.stateUnmeasured = "its buffer of \(bufferedSteps) steps is longer than the \(maxBufferedSteps) the kit checks"
+            return
+        }
+        let length = max(3 * batch.steps + 1, bufferedSteps + 1), double = 2 * length
+        let (_, shortState) = increments(batch.repeating(toSteps: length)), (_, longState) = increments(batch.repeating(toSteps: double))
+        let (short, long) = (carriedValues(shortState as Any), carriedValues(longState as Any))
         tallies.state.cases += 1
         tallies.carried = max(tallies.carried ?? 0, short)
         if long != short {
-            tallies.state.fail("case \(index): \(short) values after \(batch.steps) steps, \(long) after \(3 * batch.steps + 1)")
+            tallies.state.fail("case \(index): \(short) values after \(length) steps, \(long) after \(double)")
         }
     }
+
+    /// The longest declared buffer whose bound the kit checks (it runs trials of twice that).
+    static let maxBufferedSteps = 2048
 
     /// The number of values in a state: the elements of its arrays and matrices and every scalar
     /// field, found by reflection (so a rule cannot under-report what it carries).

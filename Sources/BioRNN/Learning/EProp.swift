@@ -99,7 +99,7 @@ public struct EProp: LearningRule {
         }
         (grad.bRec, grad.h0) = (bRec, h0)
         // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
-        grad.wRec = Matrix.product(.transposed, Matrix(rows: T * B, cols: N, storage: l), .none, Matrix(rows: T * B, cols: N, storage: rBar))
+        grad.wRec = eligibilityProducts(post: l, pre: rBar, rows: T * B)
         if I > 0 {
             l.withUnsafeBufferPointer { lp in
                 xBar.withUnsafeBufferPointer { xp in

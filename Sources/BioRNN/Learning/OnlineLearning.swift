@@ -17,6 +17,13 @@ public protocol OnlineLearningRule: LearningRule {
     /// Δθ_t, with Σ_t ΔE_t = E and Σ_t Δθ_t = the rule's gradient. Reads nothing of the batch
     /// beyond step t.
     func step(_ state: inout OnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient
+    /// How many past steps the state keeps verbatim (truncated BPTT: K): it may grow during the
+    /// first `bufferedSteps` steps, and never after. 0 (the default) for rules that keep traces only.
+    var bufferedSteps: Int { get }
+}
+
+extension OnlineLearningRule {
+    public var bufferedSteps: Int { 0 }
 }
 
 extension OnlineLearningRule {

@@ -74,19 +74,18 @@ extension TruncatedBPTT {
 }
 
 /// What truncated BPTT carries online: the network's state and a ring buffer of the last K steps'
-/// a_τ, r_{τ−1} (B×N each) and x_τ (B×I), slot (τ − 1) mod K.
+/// a_τ, r_{τ−1} (B×N each) and x_τ (B×I), slot (τ − 1) mod K. The buffer fills during the first K
+/// steps and then stays at K slots.
 public struct TruncatedBPTTOnlineState: Sendable {
     public internal(set) var forward: OnlineForward
     var a: [[Double]], previousR: [[Double]], x: [[Double]]
 }
 
 extension TruncatedBPTT: OnlineLearningRule {
+    public var bufferedSteps: Int { truncation }
+
     public func initialState(_ model: RNN, trials: Int) -> TruncatedBPTTOnlineState {
-        let (B, N, I) = (trials, model.units, model.inputs)
-        let block = [Double](repeating: 0, count: B * N)
-        return TruncatedBPTTOnlineState(forward: OnlineForward(model, trials: trials, noiseSeed: noiseSeed),
-                                        a: Array(repeating: block, count: truncation), previousR: Array(repeating: block, count: truncation),
-                                        x: Array(repeating: [Double](repeating: 0, count: B * I), count: truncation))
+        TruncatedBPTTOnlineState(forward: OnlineForward(model, trials: trials, noiseSeed: noiseSeed), a: [], previousR: [], x: [])
     }
 
     /// Step t: δ_t^{(t)} = (G_t·W_out) ⊙ φ'(a_t) is carried back through the buffer,
@@ -96,6 +95,9 @@ extension TruncatedBPTT: OnlineLearningRule {
         let (B, N, I, O) = (batch.trials, model.units, model.inputs, model.outputs)
         let p = model.parameters, alpha = model.alpha, phi = model.activation, k = truncation
         let t = state.forward.step + 1, slot = { (τ: Int) in (τ - 1) % k }
+        if state.a.count < k {   // still filling: slot(t) = t − 1 is the next one
+            (state.a, state.previousR, state.x) = (state.a + [[]], state.previousR + [[]], state.x + [[]])
+        }
         state.previousR[slot(t)] = state.forward.r
         let y = state.forward.advance(model, batch)
         state.a[slot(t)] = state.forward.a
