@@ -147,6 +147,15 @@ public enum GSL {
         return ""
     }
 
+    // MARK: distributions
+
+    /// I_x(a, b), `gsl_sf_beta_inc`.
+    public static func incompleteBeta(_ a: Double, _ b: Double, _ x: Double) -> Double { gsl_sf_beta_inc(a, b, x) }
+    /// P(T ≤ t) for Student's t with ν degrees of freedom, `gsl_cdf_tdist_P`.
+    public static func studentTCDF(_ t: Double, _ nu: Double) -> Double { gsl_cdf_tdist_P(t, nu) }
+    /// The t with P(T ≤ t) = p, `gsl_cdf_tdist_Pinv`.
+    public static func studentTQuantile(_ p: Double, _ nu: Double) -> Double { gsl_cdf_tdist_Pinv(p, nu) }
+
     // MARK: calculus
 
     /// Central finite difference f'(x) with GSL's adaptive 5-point rule (`gsl_deriv_central`),

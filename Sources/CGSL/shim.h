@@ -18,6 +18,8 @@
 #include <gsl/gsl_odeiv2.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_cblas.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_gamma.h>
 
 static inline const gsl_odeiv2_step_type *biornn_gsl_step_rk8pd(void) { return gsl_odeiv2_step_rk8pd; }
 

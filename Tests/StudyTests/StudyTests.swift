@@ -142,6 +142,19 @@ struct StudyTests {
         #expect(abs(paired.mean - 0.1) <= 1e-15)
         #expect(abs(paired.sem - 0.05 / 3.0.squareRoot()) <= 1e-15)
         #expect(abs(paired.t - 2 * 3.0.squareRoot()) <= 1e-12)
+        // 95% CI: 0.1 ± t_{0.975,2}·0.05/√3 with t_{0.975,2} = 4.30265273 (tables); with ν = 2 the
+        // t distribution has F(t) = ½ + t/(2√(t² + 2)), so p = 1 − t/√(t² + 2) = 1 − √(6/7).
+        let c = paired.comparison
+        let half = 4.30265273 * 0.05 / 3.0.squareRoot()
+        #expect(abs(c.lower - (0.1 - half)) <= 1e-9 && abs(c.upper - (0.1 + half)) <= 1e-9, "\(c)")
+        #expect(abs(c.effectSize - 2) <= 1e-12 && abs(c.p - (1 - (6.0 / 7).squareRoot())) <= 1e-12)
+        // One comparison: Holm leaves p as it is, and p ≈ 0.074 cannot tell.
+        let verdict = StudyStatistics.verdicts([paired]) { _ in true }
+        #expect(verdict.count == 1 && verdict[0].adjustedP == c.p && verdict[0].verdict == .cannotTell)
+        // Six seeds that agree: adjusted p < 0.05, so flossing helps accuracy (and would hurt a loss).
+        let strong = StudyStatistics.Paired(task: "t", rule: "eprop", floss: "local", gain: 1, differences: [0.1, 0.12, 0.09, 0.11, 0.1, 0.13])
+        #expect(StudyStatistics.verdicts([strong, paired]) { _ in true }.map(\.verdict) == [.helps, .cannotTell])
+        #expect(StudyStatistics.verdicts([strong]) { _ in false }.map(\.verdict) == [.hurts])
     }
 
     @Test("report: report.md and non-empty PNG and SVG figures from a small sweep")
@@ -151,6 +164,10 @@ struct StudyTests {
         try Report.write(dir)
         let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
         #expect(md.contains("## delayed-xor") && md.contains("Paired effect of flossing") && md.contains("![a-delayed-xor](figures/a-delayed-xor.png)"))
+        for section in ["| rule | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |", "p-values are Holm-adjusted over all",
+                        "iterations to criterion", "learning-curve area", "fraction of initial networks with λ_max > 0 (autonomous / driven)"] {
+            #expect(md.contains(section), "report.md has no \(section)")
+        }
         for fig in ["a-delayed-xor", "b-delayed-xor-eprop", "c-delayed-xor", "d-delayed-xor", "e-delayed-xor"] {
             for ext in ["png", "svg"] {
                 let size = (try FileManager.default.attributesOfItem(atPath: "\(dir)/figures/\(fig).\(ext)")[.size] as? Int) ?? 0

@@ -133,10 +133,33 @@ public enum StudyStatistics {
         public let gain: Double
         /// metric(floss) − metric(none) for each seed present in both.
         public let differences: [Double]
+
+        public init(task: String, rule: String, floss: String, gain: Double, differences: [Double]) {
+            (self.task, self.rule, self.floss, self.gain, self.differences) = (task, rule, floss, gain, differences)
+        }
         public var mean: Double { meanAndSEM(differences).mean }
         public var sem: Double { meanAndSEM(differences).sem }
         /// Paired t statistic mean/sem (NaN for fewer than two pairs or zero spread).
         public var t: Double { sem > 0 ? mean / sem : .nan }
+        /// The 95% confidence interval, effect size d_z and two-sided p of the differences.
+        public var comparison: PairedComparison { PairedComparison(differences: differences) }
+    }
+
+    /// What a flossing comparison says, with Holm's adjustment over every comparison of the study
+    /// (family-wise α = 0.05): "helps" or "hurts" when the adjusted p is below 0.05 (higher is
+    /// better for accuracy, lower for loss), "cannot tell" otherwise.
+    public enum Verdict: String, Sendable {
+        case helps, hurts
+        case cannotTell = "cannot tell"
+    }
+
+    /// Holm-adjusted p-values of the paired comparisons, in their order, and each one's verdict.
+    public static func verdicts(_ paired: [Paired], higherIsBetter: (Paired) -> Bool) -> [(adjustedP: Double, verdict: Verdict)] {
+        let adjusted = holmAdjusted(paired.map(\.comparison.p))
+        return zip(paired, adjusted).map { pair, p in
+            guard p < 0.05 else { return (p, .cannotTell) }
+            return (p, (pair.mean > 0) == higherIsBetter(pair) ? .helps : .hurts)
+        }
     }
 
     /// For each rule that was flossed: per (task, init, gain, flossing variant), the paired

@@ -4,8 +4,11 @@ import Foundation
 /// and figures rendered by gnuplot as PNG and SVG:
 /// (a) final accuracy (or loss) against initial gain, one line per rule; (b) learning curves per
 /// gain for each rule; (c) λ_max before and after training against gain; (d) flossing's effect
-/// on the flossed rules, with paired comparisons over seeds; (e) initial gradient alignment of
-/// each local rule with BPTT against gain.
+/// on the flossed rules, with paired comparisons over seeds (95% confidence intervals, effect
+/// sizes, and p-values Holm-adjusted over every flossing comparison of the study); (e) initial
+/// gradient alignment of each local rule with BPTT against gain. Tables also give learning speed
+/// (iterations to criterion, learning-curve area) and, per gain, the fraction of initial networks
+/// whose λ_max is positive.
 public enum Report {
     public static func write(_ dir: String, gnuplot: String = "gnuplot") throws {
         let records = try Collector.collect(dir)
@@ -16,6 +19,16 @@ public enum Report {
         md += "Values are means ± s.e.m. over seeds (n in parentheses: the runs with a finite value); λ_max is per step, "
         md += "measured driven by the task. A λ_max is missing (–) when the measured trajectory overflowed: activity that grows "
         md += "without bound, as relu networks can.\n\n"
+        // Holm's adjustment runs over every flossing comparison of the study, all tasks together.
+        let isXent = { (task: String) in records.contains { $0.task == task && $0.finalAccuracy != nil } }
+        let allPaired = Array(Set(records.map(\.task))).sorted().flatMap { task in
+            StudyStatistics.pairedFlossingEffect(records.filter { $0.task == task }, metric: { isXent(task) ? $0.finalAccuracy : $0.finalLoss })
+        }
+        let verdicts = StudyStatistics.verdicts(allPaired) { isXent($0.task) }
+        if !allPaired.isEmpty {
+            md += "Flossing comparisons: \(allPaired.count), each a paired t test over seeds; p-values are Holm-adjusted over all "
+            md += "\(allPaired.count) (family-wise α = 0.05), and a verdict says helps or hurts only when the adjusted p is below 0.05.\n\n"
+        }
         for task in Array(Set(records.map(\.task))).sorted() {
             let runs = records.filter { $0.task == task }
             let xent = runs.contains { $0.finalAccuracy != nil }
@@ -26,6 +39,11 @@ public enum Report {
             // (a)
             let a = StudyStatistics.groups(plain, metric: metric)
             md += table(a, title: metricName)
+            // Learning speed, and the dynamical regime of the initial networks.
+            md += table(StudyStatistics.groups(plain, metric: { $0.iterationsToCriterion }), title: "iterations to criterion (runs that reached it)")
+            md += table(StudyStatistics.groups(plain, metric: { $0.learningCurveArea }),
+                        title: "learning-curve area (mean held-out \(xent ? "accuracy" : "loss") over training; \(xent ? "higher" : "lower") is faster)")
+            md += chaoticFractions(plain)
             try plot(figures, "a-\(task)", title: "\(task): \(metricName) vs initial gain", ylabel: metricName,
                      lines: Dictionary(grouping: a) { "\($0.rule) (\($0.initFamily))" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
             // (b) learning curves: one figure per rule, one line per gain, mean ± s.e.m. over seeds.
@@ -59,9 +77,13 @@ public enum Report {
             if !flossedRules.isEmpty {
                 let d = StudyStatistics.groups(runs.filter { flossedRules.contains($0.rule) }, metric: metric)
                 md += table(d, title: "\(metricName) with and without flossing")
-                let paired = StudyStatistics.pairedFlossingEffect(runs, metric: metric)
-                md += "Paired effect of flossing on \(metricName) (flossed − unflossed, same seed):\n\n| rule | flossing | gain | mean difference ± s.e.m. | t | pairs |\n|---|---|---|---|---|---|\n"
-                for p in paired { md += "| \(p.rule) | \(p.floss) | \(JSONValue.format(p.gain)) | \(fmt(p.mean)) ± \(fmt(p.sem)) | \(fmt(p.t)) | \(p.differences.count) |\n" }
+                md += "Paired effect of flossing on \(metricName) (flossed − unflossed, same seed):\n\n"
+                md += "| rule | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |\n|---|---|---|---|---|---|---|---|---|\n"
+                for (p, v) in zip(allPaired, verdicts) where p.task == task {
+                    let c = p.comparison
+                    md += "| \(p.rule) | \(p.floss) | \(JSONValue.format(p.gain)) | \(fmt(c.mean)) [\(fmt(c.lower)), \(fmt(c.upper))] | \(fmt(c.effectSize)) "
+                    md += "| \(fmt(c.p)) | \(fmt(v.adjustedP)) | \(v.verdict.rawValue) | \(c.n) |\n"
+                }
                 md += "\n"
                 try plot(figures, "d-\(task)", title: "\(task): effect of flossing", ylabel: metricName,
                          lines: Dictionary(grouping: d) { "\($0.rule), \($0.floss)" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
@@ -81,6 +103,23 @@ public enum Report {
     }
 
     static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "–" }
+
+    /// Per initial family and gain, the fraction of initial networks whose λ_max before training
+    /// is positive, autonomous and driven (over the runs of every rule and seed).
+    static func chaoticFractions(_ runs: [RunRecord]) -> String {
+        var s = "fraction of initial networks with λ_max > 0 (autonomous / driven):\n\n| init | gain | autonomous | driven | networks |\n|---|---|---|---|---|\n"
+        for ((family, gain), group) in Dictionary(grouping: runs, by: { FamilyGain(family: $0.initFamily, gain: $0.gain) }).map({ (($0.key.family, $0.key.gain), $0.value) })
+            .sorted(by: { ($0.0.0, $0.0.1) < ($1.0.0, $1.0.1) }) {
+            func fraction(_ values: [Double?]) -> String {
+                let known = values.compactMap { $0 }.filter(\.isFinite)
+                return known.isEmpty ? "–" : String(format: "%.2f", Double(known.filter { $0 > 0 }.count) / Double(known.count))
+            }
+            s += "| \(family) | \(JSONValue.format(gain)) | \(fraction(group.map(\.lambdaBeforeAutonomous))) | \(fraction(group.map(\.lambdaBeforeDriven))) | \(group.count) |\n"
+        }
+        return s + "\n"
+    }
+
+    struct FamilyGain: Hashable { let family: String; let gain: Double }
 
     static func table(_ groups: [StudyStatistics.Group], title: String) -> String {
         let gains = Array(Set(groups.map(\.gain))).sorted()
