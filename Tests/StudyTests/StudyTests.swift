@@ -36,6 +36,29 @@ struct StudyTests {
         #expect(m.runs.count == 2 * 2)   // inits collapse onto dale
     }
 
+    @Test("every training option can be an axis: τ × activation multiply the grid, name the runs, set their configs; ModProp stays relu")
+    func settingAxes() throws {
+        var c = try SweepConfig(json: JSONValue.parse(Data("""
+            {"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt", "modprop"], "seeds": [1],
+             "tau_ms": [50, 100, 200], "activation": ["tanh", "relu"], "optimizer": "sgd", "clip": null, "lr": [0.01, 0.001]}
+            """.utf8), source: "axes.json"), source: "axes.json")
+        let bptt = c.runs.filter { $0.config.rule == "bptt" }
+        #expect(bptt.count == 3 * 2 * 2)
+        #expect(Set(bptt.map { $0.config.tauMs }) == [50, 100, 200] && Set(bptt.map { $0.config.activation }) == [.tanh, .relu])
+        #expect(bptt.allSatisfy { $0.config.optimizer.kind == .sgd && $0.config.optimizer.clipNorm == nil })
+        #expect(bptt.first?.name == "delayed-xor_gaussian_g1_bptt_none_s1_tau_ms-50_activation-tanh_lr-0.01")
+        #expect(bptt.contains { $0.name == "delayed-xor_gaussian_g1_bptt_none_s1_tau_ms-200_activation-relu_lr-0.001" && $0.config.optimizer.learningRate == 0.001 })
+        // ModProp needs relu: its tanh and relu runs are the same run, kept once.
+        let modprop = c.runs.filter { $0.config.rule == "modprop" }
+        #expect(modprop.count == 3 * 2 && modprop.allSatisfy { $0.config.activation == .relu && $0.config.initFamily == "dale" })
+        #expect(Set(c.runs.map(\.name)).count == c.runs.count)
+        // The file written back reads as the same grid; one value is a fixed setting again.
+        let back = try SweepConfig(json: JSONValue.parse(Data(c.json.serialized.utf8), source: "s"), source: "s")
+        #expect(back.runs.map(\.name) == c.runs.map(\.name))
+        c.set(.tauMs, [.number(100)])
+        #expect(c.runs.filter { $0.config.rule == "bptt" }.first?.name == "delayed-xor_gaussian_g1_bptt_none_s1_activation-tanh_lr-0.01")
+    }
+
     @Test("the sweep.json a sweep writes reads back as the same grid (seeds as integers, not bit patterns)")
     func configRoundTrip() throws {
         var c = try tinySweep()
@@ -56,6 +79,11 @@ struct StudyTests {
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1.5]}"#, "c.json: seeds: must be integers in 0…2⁵³"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "flossing": {"x": "mode=slow"}}"#, "c.json: flossing.x: mode must be full, local or local-explicit, got 'slow'"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "iterations": 0}"#, "c.json: iterations: must be an integer ≥ 1, got 0.0"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "tau_ms": [100, -5]}"#, "c.json: tau_ms[1]: must be > 0, got -5.0"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "activation": ["tanh", "sigmoid"]}"#, "c.json: activation[1]: unknown activation 'sigmoid' (known: tanh, retanh, relu, softplus, linear)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "optimizer": 3}"#, "c.json: optimizer: expected a string, got a number"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": [8, 4096, 5000]}"#, "c.json: units[2]: must lie in 1…4096, got 5000"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "clip": []}"#, "c.json: clip: expected a value or a non-empty array of values"),
     ])
     func configErrors(text: String, message: String) {
         #expect(throws: InputError(message)) { try SweepConfig(json: JSONValue.parse(Data(text.utf8), source: "c.json"), source: "c.json") }

@@ -6,8 +6,13 @@ import Foundation
 ///     {"tasks": ["perceptual-decision"], "inits": ["gaussian"], "gains": [0.5, 1, 2],
 ///      "rules": ["bptt", "eprop", "modprop"], "seeds": [1, 2, 3],
 ///      "flossing": {"none": null, "local": "mode=local,pre=100"}, "floss_rules": ["eprop"],
-///      "iterations": 200, "units": 64, "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}
+///      "iterations": 200, "units": 64, "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256,
+///      "tau_ms": [50, 100], "activation": "tanh", "optimizer": "adam", "clip": 1}
 ///
+/// Every training option (`TrainingConfig.sweepSettings`: iterations, units, tau_ms, activation,
+/// batch_size, optimizer, lr, clip, log_every, eval_trials) is one value or an array of values; an
+/// array is one more axis of the grid, and the run directories' names then end with the axis's
+/// key and value (`…_s3_tau_ms-50`).
 /// Flossing variants apply to the rules in `floss_rules` (the others run "none"); a variant's name
 /// becomes part of its runs' directory names, so it must be a ``SafeName``. A rule that requires
 /// a kind of network runs on it whatever `inits` says (ModProp: Dale networks with relu, recorded
@@ -24,12 +29,30 @@ public struct SweepConfig: Equatable, Sendable {
     /// The variants' specifications, parsed when they were set.
     private var flossingConfigs: [String: FlossingConfig] = [:]
     public var flossRules: [String] = []
-    public var iterations = 200
-    public var units = 64
-    public var batchSize = 32
-    public var learningRate = 0.01
-    public var logEvery = 10
-    public var evalTrials = 256
+    /// The values of every setting of `TrainingConfig.sweepSettings`, in that order: one value, or
+    /// several (an axis). Defaults: `TrainingConfig`'s, and 200 iterations.
+    public private(set) var settings: [(field: ConfigField, values: [JSONValue])] = {
+        var defaults = TrainingConfig(task: "", rule: "", gain: 1, seed: 0, iterations: 200)
+        defaults.optimizer = OptimizerConfig()
+        return TrainingConfig.sweepSettings.map { ($0, [defaults.value(of: $0)]) }
+    }()
+
+    /// Gives a setting one value, or several (an axis); the values are checked when runs are made.
+    public mutating func set(_ field: ConfigField, _ values: [JSONValue]) {
+        precondition(!values.isEmpty, "a setting needs at least one value")
+        guard let index = settings.firstIndex(where: { $0.field == field }) else { preconditionFailure("\(field) is not a sweep setting") }
+        settings[index].values = values
+    }
+
+    func values(_ field: ConfigField) -> [JSONValue] { settings.first { $0.field == field }!.values }
+    func integer(_ field: ConfigField) -> Int { if case let .number(x) = values(field)[0] { return Int(x) }; return 0 }
+
+    /// One-value conveniences (the first value of an axis).
+    public var iterations: Int { get { integer(.iterations) } set { set(.iterations, [.number(Double(newValue))]) } }
+    public var units: Int { get { integer(.units) } set { set(.units, [.number(Double(newValue))]) } }
+    public var batchSize: Int { get { integer(.trials) } set { set(.trials, [.number(Double(newValue))]) } }
+    public var logEvery: Int { get { integer(.logEvery) } set { set(.logEvery, [.number(Double(newValue))]) } }
+    public var evalTrials: Int { get { integer(.evalTrials) } set { set(.evalTrials, [.number(Double(newValue))]) } }
 
     public init(tasks: [String], gains: [Double], rules: [String], seeds: [UInt64]) {
         (self.tasks, self.gains, self.rules, self.seeds) = (tasks, gains, rules, seeds)
@@ -41,18 +64,13 @@ public struct SweepConfig: Equatable, Sendable {
 
     public init(json: JSONValue, source: String) throws {
         let f = try FieldReader(json, source: source)
-        func strings(_ key: String, required: Bool = true) throws -> [String]? {
+        func strings(_ key: String, required: Bool = true, allowEmpty: Bool = false) throws -> [String]? {
             guard let v = f.value(key), v != .null else { if required { throw f.fail(key, "missing") }; return nil }
-            guard case let .array(items) = v, !items.isEmpty else { throw f.fail(key, "expected a non-empty array of strings") }
+            guard case let .array(items) = v, allowEmpty || !items.isEmpty else { throw f.fail(key, "expected a non-empty array of strings") }
             return try items.enumerated().map { i, item in
                 guard case let .string(s) = item else { throw f.fail("\(key)[\(i)]", "expected a string, got \(item.kindName)") }
                 return s
             }
-        }
-        func positive(_ key: String, default d: Int) throws -> Int {
-            guard let x = try f.number(key) else { return d }
-            guard x >= 1, x == x.rounded(), x <= 1e7 else { throw f.fail(key, "must be an integer ≥ 1, got \(x)") }
-            return Int(x)
         }
         tasks = try strings("tasks")!
         for (i, t) in tasks.enumerated() {
@@ -81,13 +99,25 @@ public struct SweepConfig: Equatable, Sendable {
                 }
             }, source: source)
         }
-        flossRules = try strings("floss_rules", required: false) ?? []
-        iterations = try positive("iterations", default: iterations)
-        units = try positive("units", default: units)
-        batchSize = try positive("batch_size", default: batchSize)
-        logEvery = try positive("log_every", default: logEvery)
-        evalTrials = try positive("eval_trials", default: evalTrials)
-        if let lr = try f.number("lr") { guard lr > 0 else { throw f.fail("lr", "must be > 0") }; learningRate = lr }
+        flossRules = try strings("floss_rules", required: false, allowEmpty: true) ?? []
+        // Every setting: one value or a non-empty array of them, each checked for its type and name
+        // (and, for counts, ≥ 1; for the learning rate, > 0).
+        let counts: Set<ConfigField> = [.iterations, .units, .trials, .logEvery, .evalTrials]
+        for field in TrainingConfig.sweepSettings {
+            guard let v = f.value(field.jsonKey) else { continue }
+            let (items, isAxis): ([JSONValue], Bool) = if case let .array(items) = v { (items, true) } else { ([v], false) }
+            guard !items.isEmpty else { throw f.fail(field.jsonKey, "expected a value or a non-empty array of values") }
+            for (i, item) in items.enumerated() {
+                let where_ = isAxis ? "\(field.jsonKey)[\(i)]" : field.jsonKey
+                if case let .number(x) = item, counts.contains(field), !(x >= 1 && x == x.rounded() && x <= 1e7) {
+                    throw f.fail(where_, "must be an integer ≥ 1, got \(x)")
+                }
+                if case let .number(x) = item, field == .learningRate, !(x > 0) { throw f.fail(where_, "must be > 0") }
+                var scratch = TrainingConfig(task: "", rule: "", gain: 1, seed: 0, iterations: 1)
+                do { try scratch.set(field, to: item) } catch let e as InputError { throw f.fail(where_, e.problem) }
+            }
+            set(field, items)
+        }
         // Every run must be valid before anything is written (sizes, flossing k ≤ N, …); an error
         // names the sweep file's key, with the index of the run's value in its axis.
         for run in runs {
@@ -110,7 +140,9 @@ public struct SweepConfig: Equatable, Sendable {
         case .rule: return entry("rules", rules, c.rule)
         case .seed: return entry("seeds", seeds, c.seed)
         case .floss: return "flossing.\(c.flossName)"
-        default: return field.jsonKey
+        default:
+            guard TrainingConfig.sweepSettings.contains(field), values(field).count > 1 else { return field.jsonKey }
+            return entry(field.jsonKey, values(field), c.value(of: field))
         }
     }
 
@@ -119,10 +151,8 @@ public struct SweepConfig: Equatable, Sendable {
             ("tasks", .array(tasks.map { .string($0) })), ("inits", .array(inits.map { .string($0) })), ("gains", JSONValue(gains)),
             ("rules", .array(rules.map { .string($0) })), ("seeds", JSONValue(seeds.map { Double($0) })),
             ("flossing", .object(flossing.map { ($0.name, $0.spec.map { .string($0) } ?? .null) })),
-            ("floss_rules", .array(flossRules.map { .string($0) })), ("iterations", .number(Double(iterations))),
-            ("units", .number(Double(units))), ("batch_size", .number(Double(batchSize))), ("lr", .number(learningRate)),
-            ("log_every", .number(Double(logEvery))), ("eval_trials", .number(Double(evalTrials))),
-        ])
+            ("floss_rules", .array(flossRules.map { .string($0) })),
+        ] + settings.map { ($0.field.jsonKey, $0.values.count == 1 ? $0.values[0] : .array($0.values)) })
     }
 
     /// The runs, in the deterministic grid order (task, init, gain, rule, flossing, seed), without
@@ -141,6 +171,11 @@ public struct SweepConfig: Equatable, Sendable {
         (flossing, flossingConfigs) = (variants, configs)
     }
 
+    /// Every combination of the settings' values, the last setting varying fastest.
+    var settingCombinations: [[(ConfigField, JSONValue)]] {
+        settings.reduce([[]]) { partial, setting in partial.flatMap { prefix in setting.values.map { prefix + [(setting.field, $0)] } } }
+    }
+
     public var runs: [RunSpec] {
         var out: [RunSpec] = [], seen = Set<String>()
         for task in tasks {
@@ -150,20 +185,18 @@ public struct SweepConfig: Equatable, Sendable {
                         let variants = flossRules.contains(rule) ? flossing : [flossing.first { $0.spec == nil } ?? ("none", nil)]
                         for variant in variants {
                             for seed in seeds {
-                                var c = TrainingConfig(task: task, rule: rule, gain: gain, seed: seed, iterations: iterations)
-                                // The family the rule requires (ModProp: Dale networks with relu).
-                                let network = (try? RuleRegistry.requirement(of: rule))?.network(initFamily: initFamily, activation: .tanh)
-                                c.initFamily = network?.initFamily ?? initFamily
-                                c.activation = network?.activation ?? .tanh
-                                c.units = units
-                                c.batchSize = batchSize
-                                c.optimizer.learningRate = learningRate
-                                c.logEvery = logEvery
-                                c.evalTrials = evalTrials
-                                c.floss = flossingConfigs[variant.name]
-                                c.flossName = variant.name
-                                let spec = RunSpec(config: c)
-                                if seen.insert(spec.name).inserted { out.append(spec) }
+                                for combination in settingCombinations {
+                                    var c = TrainingConfig(task: task, rule: rule, gain: gain, seed: seed, iterations: 0)
+                                    for (field, value) in combination { try? c.set(field, to: value) }   // checked on reading
+                                    // The family the rule requires (ModProp: Dale networks with relu).
+                                    let network = (try? RuleRegistry.requirement(of: rule))?.network(initFamily: initFamily, activation: c.activation)
+                                    c.initFamily = network?.initFamily ?? initFamily
+                                    c.activation = network?.activation ?? c.activation
+                                    c.floss = flossingConfigs[variant.name]
+                                    c.flossName = variant.name
+                                    let spec = RunSpec(config: c, axes: settings.filter { $0.values.count > 1 }.map(\.field))
+                                    if seen.insert(spec.name).inserted { out.append(spec) }
+                                }
                             }
                         }
                     }
@@ -184,12 +217,26 @@ extension SweepConfig {
 /// One run of a sweep: its training configuration and its directory name.
 public struct RunSpec: Sendable {
     public let config: TrainingConfig
+    /// The settings that are axes of the sweep: they name the run too.
+    public let axes: [ConfigField]
     public var flossName: String { config.flossName }
 
-    /// e.g. "perceptual-decision_gaussian_g1.5_eprop_local_s3"
+    public init(config: TrainingConfig, axes: [ConfigField] = []) {
+        (self.config, self.axes) = (config, axes)
+    }
+
+    /// e.g. "perceptual-decision_gaussian_g1.5_eprop_local_s3", and with a τ axis "…_s3_tau_ms-50".
     public var name: String {
         let c = config
-        return "\(c.task)_\(c.initFamily)_g\(JSONValue.format(c.gain))_\(c.rule.replacingOccurrences(of: ":", with: "-"))_\(flossName)_s\(c.seed)"
+        let base = "\(c.task)_\(c.initFamily)_g\(JSONValue.format(c.gain))_\(c.rule.replacingOccurrences(of: ":", with: "-"))_\(flossName)_s\(c.seed)"
+        return base + axes.map { field in
+            let value: String = switch c.value(of: field) {
+            case let .number(x): JSONValue.format(x)
+            case let .string(text): text
+            default: "none"
+            }
+            return "_\(field.jsonKey)-\(value)"
+        }.joined()
     }
 }
 

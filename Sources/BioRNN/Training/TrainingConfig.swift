@@ -63,3 +63,73 @@ public struct TrainingConfig: Equatable, Sendable {
     /// The most training iterations a run may ask for: 10⁷, weeks for the smallest networks.
     public static let maxIterations = 10_000_000
 }
+
+extension TrainingConfig {
+    /// The options a sweep file may give as one value or as an axis of values (<doc:TheStudy>),
+    /// by their JSON keys: iterations, units, tau_ms, activation, batch_size, optimizer, lr, clip,
+    /// log_every, eval_trials. (Task, init, gain, rule, seed and flossing have their own axes.)
+    public static let sweepSettings: [ConfigField] = [.iterations, .units, .tauMs, .activation, .trials, .optimizer,
+                                                      .learningRate, .clip, .logEvery, .evalTrials]
+
+    /// Sets one of `sweepSettings` from its JSON value. Types and names are checked here; ranges
+    /// by `validate`. `clip` 0 or null means no clipping.
+    public mutating func set(_ field: ConfigField, to value: JSONValue) throws {
+        func number() throws -> Double {
+            guard case let .number(x) = value, x.isFinite else { throw InputError(field, "expected a number, got \(value.kindName)") }
+            return x
+        }
+        func integer() throws -> Int {
+            let x = try number()
+            guard x == x.rounded(), abs(x) <= 1e9 else { throw InputError(field, "must be an integer, got \(x)") }
+            return Int(x)
+        }
+        func name() throws -> String {
+            guard case let .string(s) = value else { throw InputError(field, "expected a string, got \(value.kindName)") }
+            return s
+        }
+        switch field {
+        case .iterations: iterations = try integer()
+        case .units: units = try integer()
+        case .tauMs: tauMs = try number()
+        case .activation:
+            let text = try name()
+            guard let a = Activation(rawValue: text) else {
+                throw InputError(field, unknownName(text, kind: "activation", known: Activation.allCases.map(\.rawValue)))
+            }
+            activation = a
+        case .trials: batchSize = try integer()
+        case .optimizer:
+            let text = try name()
+            guard let kind = OptimizerConfig.Kind(rawValue: text) else {
+                throw InputError(field, unknownName(text, kind: "optimiser", known: OptimizerConfig.Kind.allCases.map(\.rawValue)))
+            }
+            optimizer.kind = kind
+        case .learningRate: optimizer.learningRate = try number()
+        case .clip:
+            if value == .null { optimizer.clipNorm = nil; return }
+            let c = try number()
+            guard c >= 0 else { throw InputError(field, "must be ≥ 0 (0 or null: no clipping), got \(c)") }
+            optimizer.clipNorm = c == 0 ? nil : c
+        case .logEvery: logEvery = try integer()
+        case .evalTrials: evalTrials = try integer()
+        default: preconditionFailure("\(field) is not a sweep setting")
+        }
+    }
+
+    /// The JSON value of one of `sweepSettings`, as `set` reads it.
+    public func value(of field: ConfigField) -> JSONValue {
+        switch field {
+        case .iterations: .number(Double(iterations))
+        case .units: .number(Double(units))
+        case .tauMs: .number(tauMs)
+        case .activation: .string(activation.rawValue)
+        case .trials: .number(Double(batchSize))
+        case .optimizer: .string(optimizer.kind.rawValue)
+        case .learningRate: .number(optimizer.learningRate)
+        case .clip: optimizer.clipNorm.map { .number($0) } ?? .null
+        case .logEvery: .number(Double(logEvery))
+        case .evalTrials: .number(Double(evalTrials))
+        default: preconditionFailure("\(field) is not a sweep setting")
+        }
+    }
+}
