@@ -196,7 +196,7 @@ struct StudyTests {
                         "iterations to criterion", "learning-curve area", "fraction of initial networks with λ_max > 0 (autonomous / driven)"] {
             #expect(md.contains(section), "report.md has no \(section)")
         }
-        for fig in ["a-delayed-xor", "b-delayed-xor-eprop", "c-delayed-xor", "d-delayed-xor", "e-delayed-xor"] {
+        for fig in ["a-delayed-xor", "b-delayed-xor-eprop", "c-delayed-xor", "d-delayed-xor", "e-delayed-xor", "f-delayed-xor"] {
             for ext in ["png", "svg"] {
                 let size = (try FileManager.default.attributesOfItem(atPath: "\(dir)/figures/\(fig).\(ext)")[.size] as? Int) ?? 0
                 #expect(size > 1000, "\(fig).\(ext)")

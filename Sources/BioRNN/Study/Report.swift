@@ -3,12 +3,13 @@ import Foundation
 /// The study report (`biornn report`, <doc:TheStudy>): report.md with summary tables (mean ± s.e.m. over seeds)
 /// and figures rendered by gnuplot as PNG and SVG:
 /// (a) final accuracy (or loss) against initial gain, one line per rule; (b) learning curves per
-/// gain for each rule; (c) λ_max before and after training against gain; (d) flossing's effect
-/// on the flossed rules, with paired comparisons over seeds (95% confidence intervals, effect
+/// gain for each rule; (c) λ_max after training against before, one panel per rule, points
+/// coloured by gain; (d) flossing's effect on the flossed rules, one panel per flossing variant,
+/// with paired comparisons over seeds (95% confidence intervals, effect
 /// sizes, and p-values Holm-adjusted over every flossing comparison of the study); (e) initial
 /// gradient alignment of each local rule with BPTT against gain. Tables also give learning speed
 /// (iterations to criterion, learning-curve area) and, per gain, the fraction of initial networks
-/// whose λ_max is positive.
+/// whose λ_max is positive, with (f) learning speed against gain.
 public enum Report {
     public static func write(_ dir: String, gnuplot: String = "gnuplot") throws {
         let records = try Collector.collect(dir)
@@ -67,11 +68,17 @@ public enum Report {
             let before = StudyStatistics.groups(plain, metric: { $0.lambdaBeforeDriven })
             let after = StudyStatistics.groups(plain, metric: { $0.lambdaAfterDriven })
             md += table(before, title: "λ_max before training") + table(after, title: "λ_max after training")
-            var c: [String: [(Double, Double, Double)]] = [:]
-            for (label, groups) in [("before", before), ("after", after)] {
-                for (rule, g) in Dictionary(grouping: groups, by: \.rule) { c["\(rule), \(label)"] = g.map { ($0.gain, $0.mean, $0.sem) } }
+            // One panel per rule: every run's λ_max after training against before, coloured by gain.
+            let scatter = Dictionary(grouping: plain, by: { "\($0.rule) (\($0.initFamily))" }).sorted { $0.key < $1.key }.map { label, runs in
+                Panel.points(title: label, runs.compactMap { r in r.lambdaBeforeDriven.flatMap { b in r.lambdaAfterDriven.map { (b, $0, r.gain) } } })
             }
-            try plot(figures, "c-\(task)", title: "\(task): λ_max before and after training", ylabel: "λ_max (per step)", lines: c, gnuplot: gnuplot)
+            try plot(figures, "c-\(task)", title: "\(task): λ_max after training against before (driven; the diagonal: no change)",
+                     ylabel: "λ_max after (per step)", xlabel: "λ_max before (per step)", panels: scatter, gnuplot: gnuplot)
+            // Learning speed against gain, one line per rule.
+            let speed = StudyStatistics.groups(plain, metric: { $0.learningCurveArea })
+            try plot(figures, "f-\(task)", title: "\(task): learning speed (learning-curve area) vs initial gain",
+                     ylabel: "mean held-out \(xent ? "accuracy" : "loss") over training",
+                     lines: Dictionary(grouping: speed) { "\($0.rule) (\($0.initFamily))" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
             // (d)
             let flossedRules = Set(runs.filter { $0.floss != "none" }.map(\.rule))
             if !flossedRules.isEmpty {
@@ -85,8 +92,14 @@ public enum Report {
                     md += "| \(fmt(c.p)) | \(fmt(v.adjustedP)) | \(v.verdict.rawValue) | \(c.n) |\n"
                 }
                 md += "\n"
-                try plot(figures, "d-\(task)", title: "\(task): effect of flossing", ylabel: metricName,
-                         lines: Dictionary(grouping: d) { "\($0.rule), \($0.floss)" }.mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
+                // One panel per flossing variant: the paired effect with its 95% interval, per rule.
+                let effects = Dictionary(grouping: allPaired.filter { $0.task == task }, by: \.floss).sorted { $0.key < $1.key }.map { variant, pairs in
+                    Panel.lines(title: variant, Dictionary(grouping: pairs, by: \.rule).mapValues { ps in
+                        ps.map { p in let c = p.comparison; return (p.gain, c.mean, (c.upper - c.lower) / 2) }
+                    })
+                }
+                try plot(figures, "d-\(task)", title: "\(task): effect of flossing on \(metricName) (flossed − unflossed, mean and 95% interval)",
+                         ylabel: "difference in \(metricName)", panels: effects, gnuplot: gnuplot)
             }
             // (e)
             let e = StudyStatistics.groups(plain.filter { $0.rule != "bptt" }, metric: { $0.initialAlignment })
@@ -95,7 +108,7 @@ public enum Report {
                 try plot(figures, "e-\(task)", title: "\(task): gradient alignment with BPTT at initialisation", ylabel: "cosine (W_rec)",
                          lines: Dictionary(grouping: e, by: \.rule).mapValues { g in g.map { ($0.gain, $0.mean, $0.sem) } }, gnuplot: gnuplot)
             }
-            for fig in ["a-\(task)"] + curveFigures + ["c-\(task)", "d-\(task)", "e-\(task)"] where FileManager.default.fileExists(atPath: "\(figures)/\(fig).png") {
+            for fig in ["a-\(task)", "f-\(task)"] + curveFigures + ["c-\(task)", "d-\(task)", "e-\(task)"] where FileManager.default.fileExists(atPath: "\(figures)/\(fig).png") {
                 md += "![\(fig)](figures/\(fig).png)\n\n"
             }
         }
@@ -134,23 +147,56 @@ public enum Report {
         return s + "\n"
     }
 
-    /// Writes one data file per line (x, mean, s.e.m.) and renders them with error bars.
+    /// One line of a figure: (x, value, error bar) points.
+    typealias Line = [(Double, Double, Double)]
+
+    /// One panel of a figure: lines with error bars, or points (x, y, colour value) with the
+    /// diagonal y = x drawn for reference.
+    enum Panel {
+        case lines(title: String, [String: Line])
+        case points(title: String, [(Double, Double, Double)])
+    }
+
+    /// A single-panel figure of lines with error bars.
     static func plot(_ dir: String, _ name: String, title: String, ylabel: String, xlabel: String = "initial gain g",
-                     lines: [String: [(Double, Double, Double)]], gnuplot: String) throws {
+                     lines: [String: Line], gnuplot: String) throws {
         guard !lines.isEmpty else { return }
-        var plots: [String] = []
-        for (i, (label, points)) in lines.sorted(by: { $0.key < $1.key }).enumerated() {
-            let file = "\(dir)/\(name)-\(i).dat"
-            try AtomicFile.write(points.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1) \($0.2.isFinite ? $0.2 : 0)" }.joined(separator: "\n") + "\n", to: file)
-            plots.append("'\(file)' using 1:2:3 with yerrorlines title '\(label.replacingOccurrences(of: "'", with: ""))'")
+        try plot(dir, name, title: title, ylabel: ylabel, xlabel: xlabel, panels: [.lines(title: "", lines)], gnuplot: gnuplot)
+    }
+
+    /// Writes one data file per line or panel and renders the panels side by side (gnuplot
+    /// multiplot), as PNG and SVG. `colour` labels the points' colour scale.
+    static func plot(_ dir: String, _ name: String, title: String, ylabel: String, xlabel: String = "initial gain g",
+                     colour: String = "initial gain g", panels: [Panel], gnuplot: String) throws {
+        guard !panels.isEmpty else { return }
+        var body = ""
+        for (p, panel) in panels.enumerated() {
+            switch panel {
+            case let .lines(panelTitle, lines):
+                var plots: [String] = []
+                for (i, (label, points)) in lines.sorted(by: { $0.key < $1.key }).enumerated() {
+                    let file = "\(dir)/\(name)-\(p)-\(i).dat"
+                    try AtomicFile.write(points.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1) \($0.2.isFinite ? $0.2 : 0)" }.joined(separator: "\n") + "\n", to: file)
+                    plots.append("'\(file)' using 1:2:3 with yerrorlines title '\(label.replacingOccurrences(of: "'", with: ""))'")
+                }
+                body += "set title '\(panelTitle)' noenhanced\nunset colorbox\nplot " + plots.joined(separator: ", ") + "\n"
+            case let .points(panelTitle, points):
+                let file = "\(dir)/\(name)-\(p).dat"
+                try AtomicFile.write(points.filter { $0.0.isFinite && $0.1.isFinite }.map { "\($0.0) \($0.1) \($0.2)" }.joined(separator: "\n") + "\n", to: file)
+                body += "set title '\(panelTitle)' noenhanced\nset colorbox\nset cblabel '\(colour)' noenhanced\n"
+                body += "plot '\(file)' using 1:2:3 with points pt 7 ps 1.2 palette notitle, x with lines lc rgb 'gray' dt 2 notitle\n"
+            }
         }
+        let columns = min(panels.count, 3), rows = (panels.count + columns - 1) / columns
         // 5% margins above and below, so that lines on the data's edge (accuracy 1) stay visible.
-        var script = "set title '\(title)' noenhanced\nset xlabel '\(xlabel)'\nset ylabel '\(ylabel)' noenhanced\nset key outside right noenhanced\nset grid\n"
-            + "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
+        let setup = "set xlabel '\(xlabel)' noenhanced\nset ylabel '\(ylabel)' noenhanced\nset key outside right noenhanced\nset grid\n"
+            + "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\nset palette rgbformulae 33,13,10\n"
+        var script = setup
         // Rendered under temporary names and renamed into place, like every other output.
-        let formats = [("pngcairo size 1000,600", "png"), ("svg size 1000,600", "svg")]
+        let formats = [("pngcairo", "png"), ("svg", "svg")]
         for (terminal, ext) in formats {
-            script += "set terminal \(terminal)\nset output '\(dir)/.\(name).\(ext).partial'\nplot " + plots.joined(separator: ", ") + "\n"
+            script += "set terminal \(terminal) size \(500 * columns + 500),\(420 * rows + 60)\nset output '\(dir)/.\(name).\(ext).partial'\n"
+            script += "set multiplot layout \(rows),\(columns) title '\(title)' noenhanced\n" + body + "unset multiplot\n"
         }
         script += "unset output\n"
         let scriptPath = "\(dir)/\(name).gp"
