@@ -59,6 +59,26 @@ struct StudyTests {
         #expect(c.runs.filter { $0.config.rule == "bptt" }.first?.name == "delayed-xor_gaussian_g1_bptt_none_s1_activation-tanh_lr-0.01")
     }
 
+    @Test("networks pair each init with its activation (every rule also on Dale/relu), and floss_seeds give the flossed rules more seeds")
+    func networksAndFlossSeeds() throws {
+        let c = try SweepConfig(json: JSONValue.parse(Data("""
+            {"tasks": ["delayed-xor"], "gains": [1, 2], "rules": ["bptt", "eprop", "modprop"], "seeds": [1, 2],
+             "networks": [{"init": "gaussian", "activation": "tanh"}, {"init": "dale", "activation": "relu"}],
+             "flossing": {"none": null, "local": "mode=local,pre=3"}, "floss_rules": ["eprop"], "floss_seeds": [1, 2, 3, 4]}
+            """.utf8), source: "n.json"), source: "n.json")
+        func runs(_ rule: String, _ family: String) -> [RunSpec] { c.runs.filter { $0.config.rule == rule && $0.config.initFamily == family } }
+        #expect(runs("bptt", "gaussian").count == 2 * 2 && runs("bptt", "gaussian").allSatisfy { $0.config.activation == .tanh })
+        #expect(runs("bptt", "dale").count == 2 * 2 && runs("bptt", "dale").allSatisfy { $0.config.activation == .relu })
+        #expect(runs("modprop", "dale").count == 2 * 2 && runs("modprop", "gaussian").isEmpty)
+        // e-prop: 2 networks × 2 gains × (none + local) × 4 seeds.
+        #expect(runs("eprop", "gaussian").count + runs("eprop", "dale").count == 2 * 2 * 2 * 4)
+        #expect(Set(runs("eprop", "dale").map(\.config.seed)) == [1, 2, 3, 4] && Set(runs("bptt", "dale").map(\.config.seed)) == [1, 2])
+        #expect(Set(c.runs.map(\.name)).count == c.runs.count)
+        #expect(c.runs.contains { $0.name == "delayed-xor_dale_g2_bptt_none_s2" })
+        let back = try SweepConfig(json: JSONValue.parse(Data(c.json.serialized.utf8), source: "s"), source: "s")
+        #expect(back.runs.map(\.name) == c.runs.map(\.name))
+    }
+
     @Test("the sweep.json a sweep writes reads back as the same grid (seeds as integers, not bit patterns)")
     func configRoundTrip() throws {
         var c = try tinySweep()
@@ -84,6 +104,9 @@ struct StudyTests {
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "optimizer": 3}"#, "c.json: optimizer: expected a string, got a number"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": [8, 4096, 5000]}"#, "c.json: units[2]: must lie in 1…4096, got 5000"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "clip": []}"#, "c.json: clip: expected a value or a non-empty array of values"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "inits": ["dale"], "networks": [{"init": "dale", "activation": "relu"}]}"#, "c.json: networks: give either inits or networks, not both"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "networks": [{"init": "dale", "activation": "step"}]}"#, "c.json: networks[0]: activation: unknown activation 'step' (known: tanh, retanh, relu, softplus, linear)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "floss_seeds": [0.5]}"#, "c.json: floss_seeds: must be a non-empty array of integers in 0…2⁵³"),
     ])
     func configErrors(text: String, message: String) {
         #expect(throws: InputError(message)) { try SweepConfig(json: JSONValue.parse(Data(text.utf8), source: "c.json"), source: "c.json") }

@@ -17,9 +17,19 @@ import Foundation
 /// becomes part of its runs' directory names, so it must be a ``SafeName``. A rule that requires
 /// a kind of network runs on it whatever `inits` says (ModProp: Dale networks with relu, recorded
 /// as "dale").
+///
+/// `"networks": [{"init": "gaussian", "activation": "tanh"}, {"init": "dale", "activation": "relu"}]`
+/// replaces `inits` when every rule should also run on the network family another rule needs:
+/// each entry pairs an initial connectivity with its activation. `"floss_seeds"` gives the rules in
+/// `floss_rules` (flossed or not) their own, usually longer, list of seeds, so that the paired
+/// flossing comparisons have more seeds than the rest of the grid.
 public struct SweepConfig: Equatable, Sendable {
     public var tasks: [String]
     public var inits: [String] = ["gaussian"]
+    /// Initial connectivity paired with an activation, instead of `inits` (nil: `inits`).
+    public var networks: [(family: String, activation: Activation)]?
+    /// Seeds of the runs of `flossRules` (nil: `seeds`).
+    public var flossSeeds: [UInt64]?
     public var gains: [Double]
     public var rules: [String]
     public var seeds: [UInt64]
@@ -77,6 +87,21 @@ public struct SweepConfig: Equatable, Sendable {
             do { _ = try TaskRegistry.task(named: t) } catch let e as InputError { throw f.fail("tasks[\(i)]", e.problem) }
         }
         inits = try strings("inits", required: false) ?? ["gaussian"]
+        if let v = f.value("networks"), v != .null {
+            guard f.value("inits") == nil else { throw f.fail("networks", "give either inits or networks, not both") }
+            guard case let .array(items) = v, !items.isEmpty else { throw f.fail("networks", "expected a non-empty array of {\"init\", \"activation\"}") }
+            networks = try items.enumerated().map { i, item in
+                let n = try FieldReader(item, source: "\(source): networks[\(i)]")
+                guard let family = try n.string("init") else { throw n.fail("init", "missing") }
+                do { _ = try Connectivity.named(family, gain: 1) } catch let e as InputError { throw n.fail("init", e.problem) }
+                guard let name = try n.string("activation") else { throw n.fail("activation", "missing") }
+                guard let activation = Activation(rawValue: name) else {
+                    throw n.fail("activation", unknownName(name, kind: "activation", known: Activation.allCases.map(\.rawValue)))
+                }
+                return (family, activation)
+            }
+            inits = networks!.map(\.family)
+        }
         guard let g = try f.vector("gains"), !g.isEmpty else { throw f.fail("gains", "missing or empty") }
         for (i, family) in inits.enumerated() {
             do { _ = try Connectivity.named(family, gain: 1) } catch let e as InputError { throw f.fail("inits[\(i)]", e.problem) }
@@ -89,6 +114,12 @@ public struct SweepConfig: Equatable, Sendable {
         guard let s = try f.vector("seeds"), !s.isEmpty else { throw f.fail("seeds", "missing or empty") }
         guard s.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 <= Double(1 << 53) }) else { throw f.fail("seeds", "must be integers in 0…2⁵³") }
         seeds = s.map { UInt64($0) }
+        if let fs = try f.vector("floss_seeds") {
+            guard !fs.isEmpty, fs.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 <= Double(1 << 53) }) else {
+                throw f.fail("floss_seeds", "must be a non-empty array of integers in 0…2⁵³")
+            }
+            flossSeeds = fs.map { UInt64($0) }
+        }
         if let v = f.value("flossing"), v != .null {
             guard case let .object(pairs) = v, !pairs.isEmpty else { throw f.fail("flossing", "expected an object of name: spec (or null)") }
             try setFlossing(pairs.map { name, spec in
@@ -135,10 +166,10 @@ public struct SweepConfig: Equatable, Sendable {
         }
         switch field {
         case .task: return entry("tasks", tasks, c.task)
-        case .initFamily: return entry("inits", inits, c.initFamily)
+        case .initFamily: return entry(networks == nil ? "inits" : "networks", inits, c.initFamily)
         case .gain: return entry("gains", gains, c.gain)
         case .rule: return entry("rules", rules, c.rule)
-        case .seed: return entry("seeds", seeds, c.seed)
+        case .seed: return flossSeeds != nil && flossRules.contains(c.rule) ? entry("floss_seeds", flossSeeds!, c.seed) : entry("seeds", seeds, c.seed)
         case .floss: return "flossing.\(c.flossName)"
         default:
             guard TrainingConfig.sweepSettings.contains(field), values(field).count > 1 else { return field.jsonKey }
@@ -146,13 +177,21 @@ public struct SweepConfig: Equatable, Sendable {
         }
     }
 
+    /// `networks`, or `inits` when no activation is paired with them.
+    var familiesJSON: (String, JSONValue) {
+        guard let networks else { return ("inits", .array(inits.map { .string($0) })) }
+        return ("networks", .array(networks.map { .object([("init", .string($0.family)), ("activation", .string($0.activation.rawValue))]) }))
+    }
+
     public var json: JSONValue {
         .object([
-            ("tasks", .array(tasks.map { .string($0) })), ("inits", .array(inits.map { .string($0) })), ("gains", JSONValue(gains)),
+            ("tasks", .array(tasks.map { .string($0) })),
+            familiesJSON,
+            ("gains", JSONValue(gains)),
             ("rules", .array(rules.map { .string($0) })), ("seeds", JSONValue(seeds.map { Double($0) })),
             ("flossing", .object(flossing.map { ($0.name, $0.spec.map { .string($0) } ?? .null) })),
             ("floss_rules", .array(flossRules.map { .string($0) })),
-        ] + settings.map { ($0.field.jsonKey, $0.values.count == 1 ? $0.values[0] : .array($0.values)) })
+        ] + (flossSeeds.map { [("floss_seeds", JSONValue($0.map { Double($0) }))] } ?? []) + settings.map { ($0.field.jsonKey, $0.values.count == 1 ? $0.values[0] : .array($0.values)) })
     }
 
     /// The runs, in the deterministic grid order (task, init, gain, rule, flossing, seed), without
@@ -178,23 +217,29 @@ public struct SweepConfig: Equatable, Sendable {
 
     public var runs: [RunSpec] {
         var out: [RunSpec] = [], seen = Set<String>()
+        let families: [(family: String, activation: Activation?)] = networks?.map { ($0.family, $0.activation) } ?? inits.map { ($0, nil) }
+        // Networks that pair one init with several activations name their runs by activation too.
+        let pairedTwice = Dictionary(grouping: networks ?? [], by: \.family).values.contains { Set($0.map(\.activation)).count > 1 }
+        let networkAxis: [ConfigField] = pairedTwice && values(.activation).count == 1 ? [.activation] : []
         for task in tasks {
-            for initFamily in inits {
+            for family in families {
+                let initFamily = family.family
                 for gain in gains {
                     for rule in rules {
                         let variants = flossRules.contains(rule) ? flossing : [flossing.first { $0.spec == nil } ?? ("none", nil)]
                         for variant in variants {
-                            for seed in seeds {
+                            for seed in flossRules.contains(rule) ? flossSeeds ?? seeds : seeds {
                                 for combination in settingCombinations {
                                     var c = TrainingConfig(task: task, rule: rule, gain: gain, seed: seed, iterations: 0)
                                     for (field, value) in combination { try? c.set(field, to: value) }   // checked on reading
+                                    if let activation = family.activation { c.activation = activation }
                                     // The family the rule requires (ModProp: Dale networks with relu).
                                     let network = (try? RuleRegistry.requirement(of: rule))?.network(initFamily: initFamily, activation: c.activation)
                                     c.initFamily = network?.initFamily ?? initFamily
                                     c.activation = network?.activation ?? c.activation
                                     c.floss = flossingConfigs[variant.name]
                                     c.flossName = variant.name
-                                    let spec = RunSpec(config: c, axes: settings.filter { $0.values.count > 1 }.map(\.field))
+                                    let spec = RunSpec(config: c, axes: settings.filter { $0.values.count > 1 }.map(\.field) + networkAxis)
                                     if seen.insert(spec.name).inserted { out.append(spec) }
                                 }
                             }
