@@ -102,32 +102,37 @@ struct ReproduceCommand: ParsableCommand {
         commandName: "reproduce",
         abstract: "The study of Liu, Zhang & Liu (arXiv 2410.11164) end to end: sweep → collect → report.",
         discussion: """
-            Grid: 2AF (perceptual-decision) and delayed XOR; gains spanning ordered to chaotic; rules bptt, eprop, \
-            eprop-random and modprop (Dale/relu networks); e-prop also with local and full pre-training flossing. \
-            --quick: gains 0.5, 1, 2, 3, 3 seeds, N = 32, 100 iterations (minutes). Default: gains 0.5, 0.75, 1, 1.5, 2, 3, \
-            5 seeds, N = 64, 300 iterations. Resumable: rerun with the same --out to finish an interrupted study. \
-            The sweep configuration is written to DIR/sweep.json.
+            Grid: 2AF, delay-match-sample, context-dependent decision making and delayed XOR; gains from ordered to \
+            chaotic; bptt, eprop, eprop-random and modprop, each on Gaussian/tanh and Dale/relu networks (ModProp on \
+            Dale/relu only); e-prop also flossed before training (local, full), during training (local) and with k = 3, \
+            with more seeds for those paired comparisons. --scale quick: N = 32, gains 0.5, 1.5, 4, 2 seeds (3 for \
+            flossing), 60 iterations (minutes). default: N = 128, gains 0.5, 1, 1.5, 2, 3, 4, 5 seeds (10 for \
+            flossing), 300 iterations. paper: N = 300, 8 gains, 10 seeds (20 for flossing), 2000 iterations, for a \
+            cluster: with --list it writes DIR/sweep.json and prints one command per run (or run `biornn sweep \
+            DIR/sweep.json --out DIR` as a Slurm array), then `biornn report DIR`. Resumable: rerun with the same \
+            --out to finish an interrupted study. The design and its calibration are in “The Study” in the documentation.
             """
     )
-    @Flag(help: "The small version of the study.") var quick = false
+    @Flag(help: "The quick scale (the same as --scale quick).") var quick = false
+    @Option(help: "quick, default or paper.") var scale: String?
     @Option(help: "Output directory.") var out: String
-
-    static func config(quick: Bool) throws -> SweepConfig {
-        var c = SweepConfig(tasks: ["perceptual-decision", "delayed-xor"],
-                            gains: quick ? [0.5, 1, 2, 3] : [0.5, 0.75, 1, 1.5, 2, 3],
-                            rules: ["bptt", "eprop", "eprop-random", "modprop"],
-                            seeds: quick ? [1, 2, 3] : [1, 2, 3, 4, 5])
-        try c.setFlossing([("none", nil), ("local", "mode=local,k=1,window=200,transient=300,pre=100"),
-                           ("full", "mode=full,k=1,window=50,transient=300,pre=100")])
-        c.flossRules = ["eprop"]
-        c.iterations = quick ? 100 : 300
-        c.units = quick ? 32 : 64
-        c.logEvery = 10
-        return c
-    }
+    @Flag(help: "Write DIR/sweep.json and print one command per run instead of running.") var list = false
 
     func run() throws {
-        try runSweep(try Self.config(quick: quick), into: out, shard: (0, 1))
+        if quick, let scale, scale != "quick" { throw InputError("scale: --quick and --scale \(scale) disagree") }
+        let name = quick ? "quick" : scale ?? "default"
+        guard let chosen = StudyScale(rawValue: name) else {
+            throw InputError("scale: " + unknownName(name, kind: "scale", known: StudyScale.allCases.map(\.rawValue)))
+        }
+        let config = chosen.config
+        if list {
+            try Directory.create(out)
+            let path = (out as NSString).appendingPathComponent("sweep.json")
+            try AtomicFile.write(config.json.serialized + "\n", to: path)
+            for command in SweepRunner.commands(config, configPath: path, into: out, executable: CommandLine.arguments[0]) { print(command) }
+            return
+        }
+        try runSweep(config, into: out, shard: (0, 1))
         try Report.write(out)
         print((out as NSString).appendingPathComponent("report.md"))
     }

@@ -79,6 +79,22 @@ struct StudyTests {
         #expect(back.runs.map(\.name) == c.runs.map(\.name))
     }
 
+    @Test("the study's three scales are valid grids of the sizes their documentation states", arguments: StudyScale.allCases)
+    func studyScales(scale: StudyScale) throws {
+        let c = scale.config
+        // Reading the written file validates every run (sizes, flossing k ≤ N, rule requirements).
+        let back = try SweepConfig(json: JSONValue.parse(Data(c.json.serialized.utf8), source: "s"), source: "s")
+        #expect(back.runs.map(\.name) == c.runs.map(\.name))
+        // Per task: bptt and eprop-random on 2 networks and modprop on 1, × gains × seeds; e-prop on
+        // 2 networks × 5 flossing variants × gains × floss seeds.
+        let perTask = (5 * c.seeds.count + 2 * 5 * c.flossSeeds!.count) * c.gains.count
+        #expect(c.runs.count == 4 * perTask)
+        #expect(Set(c.runs.map(\.config.task)) == ["perceptual-decision", "delay-match-sample", "context-decision", "delayed-xor"])
+        #expect(c.runs.filter { $0.config.rule == "modprop" }.allSatisfy { $0.config.initFamily == "dale" && $0.config.activation == .relu })
+        #expect(c.runs.filter { $0.config.rule == "bptt" && $0.config.initFamily == "dale" }.allSatisfy { $0.config.activation == .relu })
+        #expect(c.flossSeeds!.count >= (scale == .quick ? 3 : 10) && c.gains.count >= (scale == .quick ? 3 : 6))
+    }
+
     @Test("the sweep.json a sweep writes reads back as the same grid (seeds as integers, not bit patterns)")
     func configRoundTrip() throws {
         var c = try tinySweep()

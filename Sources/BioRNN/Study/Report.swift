@@ -118,8 +118,11 @@ public enum Report {
     static func fmt(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "–" }
 
     /// Per initial family and gain, the fraction of initial networks whose λ_max before training
-    /// is positive, autonomous and driven (over the runs of every rule and seed).
+    /// is positive, autonomous and driven. Runs of one seed share their initial network whatever
+    /// the rule, so each seed counts once.
     static func chaoticFractions(_ runs: [RunRecord]) -> String {
+        var seen = Set<String>()
+        let runs = runs.sorted { $0.run < $1.run }.filter { seen.insert("\($0.initFamily)|\($0.gain)|\($0.seed)").inserted }
         var s = "fraction of initial networks with λ_max > 0 (autonomous / driven):\n\n| init | gain | autonomous | driven | networks |\n|---|---|---|---|---|\n"
         for ((family, gain), group) in Dictionary(grouping: runs, by: { FamilyGain(family: $0.initFamily, gain: $0.gain) }).map({ (($0.key.family, $0.key.gain), $0.value) })
             .sorted(by: { ($0.0.0, $0.0.1) < ($1.0.0, $1.0.1) }) {

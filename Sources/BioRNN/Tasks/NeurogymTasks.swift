@@ -53,6 +53,10 @@ public struct PerceptualDecisionMaking: Task {
 /// direction (θ ∈ {0, π}) plus noise. Outputs: 0 fixate, 1 match, 2 non-match; the label is
 /// masked in during the decision period. Timing (ms): fixation 100, sample 200, delay 400,
 /// test 200, decision 100 at dt = 20 (neurogym: 300/500/1000/500/900 at dt = 100).
+///
+/// Calibration, N = 128, g = 1, 300 iterations of Adam, seeds 1–3: BPTT reaches accuracy 1.0
+/// within 100 iterations at learning rate 0.001 on every seed, and stays at chance (0.47–0.54) at
+/// 0.01 — the reason an earlier study at lr = 0.01 dropped this task.
 public struct DelayedMatchToSample: Task {
     public let name = "delay-match-sample"
     public let summary = "DMS: remember a sample across a delay and report whether the test matches it"
@@ -96,6 +100,9 @@ public struct DelayedMatchToSample: Task {
 /// independent sides and coherences. Outputs: 0 fixate, 1/2 the side of the attended modality,
 /// masked in during the decision period. Timing (ms): fixation 100, stimulus 400, delay 100,
 /// decision 100 at dt = 20.
+///
+/// Calibration, N = 128, g = 1, 300 iterations of Adam, seeds 1–3: BPTT reaches accuracy
+/// 0.85–0.91 at learning rate 0.001 (criterion within 100–200 iterations), 0.46–0.71 at 0.01.
 public struct ContextDependentDecisionMaking: Task {
     public let name = "context-decision"
     public let summary = "Context-dependent 2AF: report the side favoured by the cued one of two modalities"
