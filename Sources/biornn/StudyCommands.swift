@@ -103,7 +103,7 @@ struct ReproduceCommand: ParsableCommand {
         abstract: "The study of Liu, Zhang & Liu (arXiv 2410.11164) end to end: sweep → collect → report.",
         discussion: """
             Grid: 2AF, delay-match-sample, context-dependent decision making and delayed XOR; gains from ordered to \
-            chaotic; bptt, eprop, eprop-random and modprop, each on Gaussian/tanh and Dale/relu networks (ModProp on \
+            chaotic; bptt, eprop, eprop-random and modprop:0.1, each on Gaussian/tanh and Dale/relu networks (ModProp on \
             Dale/relu only); e-prop also flossed before training (local, full), during training (local) and with k = 3, \
             with more seeds for those paired comparisons. --scale quick: N = 32, gains 0.5, 1.5, 4, 2 seeds (3 for \
             flossing), 60 iterations (minutes). default: N = 128, gains 0.5, 1, 1.5, 2, 3, 4, 5 seeds (10 for \

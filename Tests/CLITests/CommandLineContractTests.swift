@@ -148,7 +148,7 @@ struct CommandLineContractTests {
     func suggestions() throws {
         let dir = try Self.workspace()
         try Self.expectError(["gradient", "--model", "\(dir)/model.json", "--batch", "\(dir)/batch.json", "--rule", "epropp"],
-                             "biornn: error: rule: unknown rule 'epropp' (did you mean 'eprop'? known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)")
+                             "biornn: error: rule: unknown rule 'epropp' (did you mean 'eprop'? known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)")
         try Self.expectError(["train", "--task", "delayed-xr", "--rule", "bptt", "--gain", "1", "--seed", "1", "--iterations", "1", "--out", "\(dir)/r"],
                              "biornn: error: task: unknown task 'delayed-xr' (did you mean 'delayed-xor'? known: perceptual-decision, delay-match-sample, context-decision, delayed-xor, pattern-generation)")
         try Self.expectError(Self.train + ["--activation", "relu6", "--out", "\(dir)/r"],
@@ -158,7 +158,7 @@ struct CommandLineContractTests {
         try Self.expectError(["lyapunov", "--model", "\(dir)/model.json", "--method", "tangnet"],
                              "biornn: error: method: unknown method 'tangnet' (did you mean 'tangent'? known: qr, tangent, twin)")
         try Self.expectError(["gradient", "--model", "\(dir)/model.json", "--batch", "\(dir)/batch.json", "--rule", "zzz"],
-                             "biornn: error: rule: unknown rule 'zzz' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)")
+                             "biornn: error: rule: unknown rule 'zzz' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)")
         try Self.expectError(Self.train + ["--itrations", "3", "--out", "\(dir)/r"],
                              "biornn: error: Unknown option '--itrations'. Did you mean '--iterations'?")
     }

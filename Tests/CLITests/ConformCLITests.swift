@@ -54,7 +54,7 @@ struct ConformCLITests {
     @Test("bad input: one line naming the option, exit 2", arguments: [
         (["conform"], "biornn: error: rule: give exactly one of --rule and --exec\n"),
         (["conform", "--rule", "eprop", "--exec", "true"], "biornn: error: rule: give exactly one of --rule and --exec\n"),
-        (["conform", "--rule", "magic"], "biornn: error: rule: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)\n"),
+        (["conform", "--rule", "magic"], "biornn: error: rule: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)\n"),
         (["conform", "--exec", "true", "--claims", "exact"], "biornn: error: claims: unknown relation 'exact' (did you mean 'exactReadout'? known: equalsBPTT, equalsBPTTWithoutRecurrence, equalsStopGradientBPTT, exactReadout)\n"),
         (["conform", "--rule", "eprop", "--alignment-threshold", "w_rec"], "biornn: error: alignment-threshold: expected TENSOR=VALUE, got 'w_rec'\n"),
         (["conform", "--rule", "eprop", "--cases", "0"], "biornn: error: cases: must lie in 1…100, got 0\n"),

@@ -39,7 +39,7 @@ struct GradientCLITests {
         let cases: [([String], String)] = [
             (["gradient", "--model", "\(dir)/missing.json", "--batch", batch, "--rule", "bptt"], "biornn: error: \(dir)/missing.json: no such file\n"),
             (["gradient", "--model", ragged, "--batch", batch, "--rule", "bptt"], "biornn: error: \(ragged): w_rec: ragged rows: row 0 has 2 entries, row 1 has 1\n"),
-            (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)\n"),
+            (["gradient", "--model", model, "--batch", batch, "--rule", "nope"], "biornn: error: rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "tbptt:0"], "biornn: error: rule: 'tbptt:0': the truncation K of tbptt:K must be an integer ≥ 1\n"),
             (["gradient", "--model", model, "--batch", batch, "--rule", "bptt", "--loss", "mse"], "biornn: error: loss: --loss mse but \(batch) has labels (xent)\n"),
             (["gradient", "--model", model, "--rule", "bptt"], "biornn: error: Missing expected argument '--batch <batch>'\n"),

@@ -117,6 +117,13 @@ struct LocalRuleTests {
         #expect(throws: InputError("rule: modprop requires a Dale network (dale_signs, e.g. --init dale) with relu activation")) {
             try RuleRegistry.rule(named: "modprop", model: small, seed: 1)
         }
+        // modprop:μ sets ModProp's constant derivative; plain modprop is μ = 0.5.
+        let dale = RNN.initial(units: 8, inputs: 1, outputs: 2, alpha: 0.5, activation: .relu, connectivity: try Connectivity.named("dale", gain: 1), seed: 1)
+        let tuned = try #require(try RuleRegistry.rule(named: "modprop:0.2", model: dale, seed: 1) as? ModProp)
+        #expect(tuned.mu == 0.2 && tuned.name == "modprop:0.2")
+        #expect(try (RuleRegistry.rule(named: "modprop", model: dale, seed: 1) as? ModProp)?.mu == 0.5)
+        #expect(try RuleRegistry.requirement(of: "modprop:0.2") == ModProp.requirement)
+        #expect(throws: InputError("rule: 'modprop:x': the μ of modprop:μ must be a number ≥ 0")) { try RuleRegistry.requirement(of: "modprop:x") }
         // Random feedback depends on the seed only.
         let f1 = try RuleRegistry.rule(named: "eprop-random", model: small, seed: 5).gradient(of: small, on: RandomNetworkCase(seed: 1, units: 4, inputs: 1, outputs: 2, steps: 3, trials: 1, alpha: 0.5, activation: .tanh, loss: .xent).batch)
         let f2 = try RuleRegistry.rule(named: "eprop-random", model: small, seed: 5).gradient(of: small, on: RandomNetworkCase(seed: 1, units: 4, inputs: 1, outputs: 2, steps: 3, trials: 1, alpha: 0.5, activation: .tanh, loss: .xent).batch)

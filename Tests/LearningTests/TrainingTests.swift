@@ -120,7 +120,7 @@ struct TrainingTests {
         c.units = 0
         #expect(throws: InputError("units: must lie in 1…4096, got 0")) { try train(c) }
         c = TrainingConfig(task: "perceptual-decision", rule: "nope", gain: 1, seed: 1, iterations: 5)
-        #expect(throws: InputError("rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)")) { try train(c) }
+        #expect(throws: InputError("rule: unknown rule 'nope' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)")) { try train(c) }
         c = TrainingConfig(task: "perceptual-decision", rule: "bptt", gain: -1, seed: 1, iterations: 5)
         #expect(throws: InputError("gain: must be a finite number ≥ 0, got -1.0")) { try train(c) }
     }

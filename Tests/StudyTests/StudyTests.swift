@@ -90,7 +90,8 @@ struct StudyTests {
         let perTask = (5 * c.seeds.count + 2 * 5 * c.flossSeeds!.count) * c.gains.count
         #expect(c.runs.count == 4 * perTask)
         #expect(Set(c.runs.map(\.config.task)) == ["perceptual-decision", "delay-match-sample", "context-decision", "delayed-xor"])
-        #expect(c.runs.filter { $0.config.rule == "modprop" }.allSatisfy { $0.config.initFamily == "dale" && $0.config.activation == .relu })
+        let modprop = c.runs.filter { $0.config.rule.hasPrefix("modprop") }
+        #expect(!modprop.isEmpty && modprop.allSatisfy { $0.config.initFamily == "dale" && $0.config.activation == .relu })
         #expect(c.runs.filter { $0.config.rule == "bptt" && $0.config.initFamily == "dale" }.allSatisfy { $0.config.activation == .relu })
         #expect(c.flossSeeds!.count >= (scale == .quick ? 3 : 10) && c.gains.count >= (scale == .quick ? 3 : 6))
     }
@@ -111,7 +112,7 @@ struct StudyTests {
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": 100000}"#, "c.json: units: must lie in 1…4096, got 100000"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "units": 4, "flossing": {"f": "mode=full,k=5"}, "floss_rules": ["bptt"]}"#, "c.json: flossing.f: k must lie in 1…4 (the number of units), got 5"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "batch_size": 1000000}"#, "c.json: batch_size: 1000000 trials × 64 units × 41 steps would need more than 2 GiB per trajectory"),
-        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["magic"], "seeds": [1]}"#, "c.json: rules[0]: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop)"),
+        (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["magic"], "seeds": [1]}"#, "c.json: rules[0]: unknown rule 'magic' (known: bptt, rtrl, tbptt:K, eprop, eprop-random, rflo, modprop, modprop:μ)"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1.5]}"#, "c.json: seeds: must be integers in 0…2⁵³"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "flossing": {"x": "mode=slow"}}"#, "c.json: flossing.x: mode must be full, local or local-explicit, got 'slow'"),
         (#"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "iterations": 0}"#, "c.json: iterations: must be an integer ≥ 1, got 0.0"),
@@ -231,10 +232,15 @@ struct StudyTests {
         try Report.write(dir)
         let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
         #expect(md.contains("## delayed-xor") && md.contains("Paired effect of flossing") && md.contains("![a-delayed-xor](figures/a-delayed-xor.png)"))
-        for section in ["| rule | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |", "p-values are Holm-adjusted over all",
+        for section in ["| rule | init | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |", "p-values are Holm-adjusted over all",
                         "iterations to criterion", "learning-curve area", "fraction of initial networks with λ_max > 0 (autonomous / driven)"] {
             #expect(md.contains(section), "report.md has no \(section)")
         }
+        // results.csv and curves.csv alone regenerate the same report.
+        let copy = try temporaryDirectory()
+        for file in ["results.csv", "curves.csv"] { try FileManager.default.copyItem(atPath: "\(dir)/\(file)", toPath: "\(copy)/\(file)") }
+        try Report.write(copy)
+        #expect(try String(contentsOfFile: "\(copy)/report.md", encoding: .utf8) == md)
         for fig in ["a-delayed-xor", "b-delayed-xor-eprop", "c-delayed-xor", "d-delayed-xor", "e-delayed-xor", "f-delayed-xor"] {
             for ext in ["png", "svg"] {
                 let size = (try FileManager.default.attributesOfItem(atPath: "\(dir)/figures/\(fig).\(ext)")[.size] as? Int) ?? 0

@@ -21,7 +21,8 @@ extension GoldenCases {
     }
 
     /// The rules the gradient and training layers cover: every registered rule, tbptt:K at K = 4.
-    static let goldenRules = RuleRegistry.names.map { $0 == "tbptt:K" ? "tbptt:4" : $0 }
+    /// Every rule once: truncated BPTT at K = 4; ModProp at its default μ (plain "modprop").
+    static let goldenRules = RuleRegistry.names.compactMap { $0 == "tbptt:K" ? "tbptt:4" : $0.contains(":") ? nil : $0 }
 
     /// Every rule's loss and gradient on each fixed network its requirement admits. Rounding
     /// budget: γ_K times the probed condition (``GoldenBudgets/probed(chain:steps:values:seed:probes:_:)``),

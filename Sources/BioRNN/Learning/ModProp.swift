@@ -29,7 +29,7 @@ public struct ModProp: LearningRule {
     /// Type of every unit, 0..<types.
     public let cellType: [Int]
     public let noiseSeed: UInt64
-    public var name: String { "modprop" }
+    public var name: String { mu == 0.5 ? "modprop" : "modprop:\(JSONValue.format(mu))" }
     /// Cell types come from Dale's signs, and the constant derivative μ stands for relu's.
     public static let requirement = NetworkRequirement(daleSigns: true, activation: .relu)
 

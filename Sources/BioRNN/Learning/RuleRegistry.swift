@@ -22,20 +22,31 @@ public enum RuleRegistry {
         Entry(name: "modprop", requirement: ModProp.requirement) { model, _ in try ModProp(model: model) },
     ]
 
-    /// The names `--rule` accepts; "tbptt:K" stands for truncated BPTT with any K ≥ 1.
-    public static let names = ["bptt", "rtrl", "tbptt:K", "eprop", "eprop-random", "rflo", "modprop"]
+    /// The names `--rule` accepts; "tbptt:K" stands for truncated BPTT with any K ≥ 1, "modprop:μ"
+    /// for ModProp with constant derivative μ (plain "modprop": μ = 0.5).
+    public static let names = ["bptt", "rtrl", "tbptt:K", "eprop", "eprop-random", "rflo", "modprop", "modprop:μ"]
 
     public static func rule(named name: String, model: RNN, seed: UInt64) throws -> any LearningRule {
         try check(name, units: model.units, activation: model.activation, dale: model.daleSigns != nil)
-        guard let entry = entries.first(where: { $0.name == name }) else { return TruncatedBPTT(truncation: try truncation(name)) }
-        return try entry.make(model, seed)
+        if let entry = entries.first(where: { $0.name == name }) { return try entry.make(model, seed) }
+        if name.hasPrefix("modprop:") { return try ModProp(model: model, mu: try modulationDerivative(name)) }
+        return TruncatedBPTT(truncation: try truncation(name))
     }
 
     /// What the named rule needs of a network.
     public static func requirement(of name: String) throws -> NetworkRequirement {
         if let entry = entries.first(where: { $0.name == name }) { return entry.requirement }
+        if name.hasPrefix("modprop:") { _ = try modulationDerivative(name); return ModProp.requirement }
         _ = try truncation(name)
         return TruncatedBPTT.requirement
+    }
+
+    /// μ of "modprop:μ".
+    static func modulationDerivative(_ name: String) throws -> Double {
+        guard let mu = Double(name.dropFirst("modprop:".count)), mu.isFinite, mu >= 0 else {
+            throw InputError(.rule, "'\(name)': the μ of modprop:μ must be a number ≥ 0")
+        }
+        return mu
     }
 
     /// Checks that `name` is a rule that can train a network of this size and kind, before any

@@ -85,6 +85,38 @@ public enum Collector {
         return records
     }
 
+    /// The records of a study from its results.csv (and curves.csv, when present) alone, so that a
+    /// report regenerates without the run directories. Errors name the file and line.
+    public static func read(results path: String, curves curvesPath: String?) throws -> [RunRecord] {
+        let text = try String(decoding: FileContents.read(path), as: UTF8.self)
+        var lines = text.split(separator: "\n").map(String.init)
+        guard lines.first == RunRecord.columns.joined(separator: ",") else {
+            throw InputError("\(path): line 1: expected the header \(RunRecord.columns.joined(separator: ","))")
+        }
+        lines.removeFirst()
+        var curves: [String: [(iteration: Int, loss: Double, accuracy: Double?, lambda: Double?)]] = [:]
+        if let curvesPath, FileManager.default.fileExists(atPath: curvesPath) {
+            for (i, line) in String(decoding: try FileContents.read(curvesPath), as: UTF8.self).split(separator: "\n").dropFirst().enumerated() {
+                let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 5, let it = Int(f[1]), let loss = Double(f[2]) else { throw InputError("\(curvesPath): line \(i + 2): malformed") }
+                curves[f[0], default: []].append((it, loss, Double(f[3]), Double(f[4])))
+            }
+        }
+        return try lines.enumerated().map { i, line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == RunRecord.columns.count, let gain = Double(f[3]), let seed = Int(f[6]) else {
+                throw InputError("\(path): line \(i + 2): expected \(RunRecord.columns.count) fields with a numeric gain and seed")
+            }
+            func d(_ k: Int) -> Double? { Double(f[k]) }
+            func list(_ k: Int) -> [Double] { f[k].split(separator: ";").compactMap { Double($0) } }
+            return RunRecord(run: f[0], task: f[1], initFamily: f[2], rule: f[4], floss: f[5], gain: gain, seed: seed, status: f[7],
+                             finalLoss: d(8), finalAccuracy: d(9), iterationsToCriterion: d(10), learningCurveArea: d(11),
+                             lambdaBeforeDriven: d(12), lambdaBeforeAutonomous: d(13), lambdaPreflossedDriven: d(14),
+                             lambdaAfterDriven: d(15), lambdaAfterAutonomous: d(16), initialAlignment: d(17), curve: curves[f[0]] ?? [],
+                             exponentsBefore: list(18), exponentsAfter: list(19))
+        }
+    }
+
     /// Writes results.csv and curves.csv into `dir`; returns the records.
     @discardableResult
     public static func collect(_ dir: String) throws -> [RunRecord] {
@@ -129,13 +161,13 @@ public enum StudyStatistics {
     }
 
     public struct Paired: Sendable {
-        public let task: String, rule: String, floss: String
+        public let task: String, rule: String, initFamily: String, floss: String
         public let gain: Double
         /// metric(floss) − metric(none) for each seed present in both.
         public let differences: [Double]
 
-        public init(task: String, rule: String, floss: String, gain: Double, differences: [Double]) {
-            (self.task, self.rule, self.floss, self.gain, self.differences) = (task, rule, floss, gain, differences)
+        public init(task: String, rule: String, initFamily: String = "gaussian", floss: String, gain: Double, differences: [Double]) {
+            (self.task, self.rule, self.initFamily, self.floss, self.gain, self.differences) = (task, rule, initFamily, floss, gain, differences)
         }
         public var mean: Double { meanAndSEM(differences).mean }
         public var sem: Double { meanAndSEM(differences).sem }
@@ -175,7 +207,7 @@ public enum StudyStatistics {
             entry.1.append(v - b)
             diffs[key] = entry
         }
-        return diffs.values.map { r, d in Paired(task: r.task, rule: r.rule, floss: r.floss, gain: r.gain, differences: d) }
-            .sorted { ($0.task, $0.rule, $0.floss, $0.gain) < ($1.task, $1.rule, $1.floss, $1.gain) }
+        return diffs.values.map { r, d in Paired(task: r.task, rule: r.rule, initFamily: r.initFamily, floss: r.floss, gain: r.gain, differences: d) }
+            .sorted { ($0.task, $0.rule, $0.initFamily, $0.floss, $0.gain) < ($1.task, $1.rule, $1.initFamily, $1.floss, $1.gain) }
     }
 }

@@ -11,8 +11,16 @@ import Foundation
 /// (iterations to criterion, learning-curve area) and, per gain, the fraction of initial networks
 /// whose λ_max is positive, with (f) learning speed against gain.
 public enum Report {
+    /// From the run directories under `dir` (collected into results.csv and curves.csv first), or,
+    /// when there are none, from `dir`/results.csv (and curves.csv) alone.
     public static func write(_ dir: String, gnuplot: String = "gnuplot") throws {
-        let records = try Collector.collect(dir)
+        let results = (dir as NSString).appendingPathComponent("results.csv")
+        var records = try Collector.read(dir)
+        if records.isEmpty, FileManager.default.fileExists(atPath: results) {
+            records = try Collector.read(results: results, curves: (dir as NSString).appendingPathComponent("curves.csv"))
+        } else {
+            records = try Collector.collect(dir)
+        }
         guard !records.isEmpty else { throw InputError("\(dir): no complete runs to report") }
         let figures = (dir as NSString).appendingPathComponent("figures")
         try? FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
@@ -85,16 +93,16 @@ public enum Report {
                 let d = StudyStatistics.groups(runs.filter { flossedRules.contains($0.rule) }, metric: metric)
                 md += table(d, title: "\(metricName) with and without flossing")
                 md += "Paired effect of flossing on \(metricName) (flossed − unflossed, same seed):\n\n"
-                md += "| rule | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |\n|---|---|---|---|---|---|---|---|---|\n"
+                md += "| rule | init | flossing | gain | mean difference [95% CI] | d_z | p | Holm p | verdict | pairs |\n|---|---|---|---|---|---|---|---|---|---|\n"
                 for (p, v) in zip(allPaired, verdicts) where p.task == task {
                     let c = p.comparison
-                    md += "| \(p.rule) | \(p.floss) | \(JSONValue.format(p.gain)) | \(fmt(c.mean)) [\(fmt(c.lower)), \(fmt(c.upper))] | \(fmt(c.effectSize)) "
+                    md += "| \(p.rule) | \(p.initFamily) | \(p.floss) | \(JSONValue.format(p.gain)) | \(fmt(c.mean)) [\(fmt(c.lower)), \(fmt(c.upper))] | \(fmt(c.effectSize)) "
                     md += "| \(fmt(c.p)) | \(fmt(v.adjustedP)) | \(v.verdict.rawValue) | \(c.n) |\n"
                 }
                 md += "\n"
                 // One panel per flossing variant: the paired effect with its 95% interval, per rule.
                 let effects = Dictionary(grouping: allPaired.filter { $0.task == task }, by: \.floss).sorted { $0.key < $1.key }.map { variant, pairs in
-                    Panel.lines(title: variant, Dictionary(grouping: pairs, by: \.rule).mapValues { ps in
+                    Panel.lines(title: variant, Dictionary(grouping: pairs) { "\($0.rule) (\($0.initFamily))" }.mapValues { ps in
                         ps.map { p in let c = p.comparison; return (p.gain, c.mean, (c.upper - c.lower) / 2) }
                     })
                 }

@@ -10,7 +10,8 @@
 /// - e-prop flossed before training (local and full, k = 1), during training (local, every 50
 ///   iterations) and with k = 3, with more seeds (`floss_seeds`) for the paired comparisons;
 /// - Adam at learning rate 0.001: at N = 128 and lr = 0.01 BPTT stays at chance on
-///   delay-match-sample (3 of 3 seeds), at 0.001 it learns it within 100 iterations (3 of 3).
+///   delay-match-sample (3 of 3 seeds), at 0.001 it learns it within 100 iterations (3 of 3);
+/// - ModProp at μ = 0.1 (`modprop:0.1`), the best of 0.1, 0.2 and 0.5 on delayed XOR.
 public enum StudyScale: String, CaseIterable, Sendable {
     /// Minutes on 2 cores: CI's smoke test of the whole pipeline (N = 32, 3 gains, 2–3 seeds).
     case quick
@@ -27,7 +28,7 @@ public enum StudyScale: String, CaseIterable, Sendable {
         case .standard: ([0.5, 1, 1.5, 2, 3, 4], Array(1...5), Array(1...10), 128, 300)
         case .paper: ([0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4], Array(1...10), Array(1...20), 300, 2000)
         }
-        var c = SweepConfig(tasks: tasks, gains: gains, rules: ["bptt", "eprop", "eprop-random", "modprop"], seeds: seeds)
+        var c = SweepConfig(tasks: tasks, gains: gains, rules: ["bptt", "eprop", "eprop-random", "modprop:0.1"], seeds: seeds)
         c.networks = [("gaussian", .tanh), ("dale", .relu)]
         c.inits = ["gaussian", "dale"]
         let window = self == .quick ? "window=50,transient=50" : "window=200,transient=300"
