@@ -27,7 +27,10 @@ struct SweepCommand: ParsableCommand {
         discussion: """
             CONFIG is a JSON file: {"tasks": [...], "inits": [...], "gains": [...], "rules": [...], "seeds": [...], \
             "flossing": {"none": null, "local": "mode=local,pre=100"}, "floss_rules": ["eprop"], "iterations": 200, "units": 64, \
-            "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}. Runs with a summary.json are skipped, so an \
+            "batch_size": 32, "lr": 0.01, "log_every": 10, "eval_trials": 256}. Every training option (iterations, units, \
+            tau_ms, activation, batch_size, optimizer, lr, clip, log_every, eval_trials) is one value or an array, which is one \
+            more axis. "networks": [{"init": "dale", "activation": "relu"}, ...] pairs inits with activations instead of \
+            "inits"; "floss_seeds" gives the floss_rules their own seeds. Runs with a summary.json are skipped, so an \
             interrupted sweep resumes; a partial run is redone. With --shard i/n only the runs whose index in the grid order \
             is ≡ i (mod n) run; without it, SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT are used when set. \
             Several processes may share one --out: each claims a run (a lock under DIR/.claims) while computing it and skips \
