@@ -7,8 +7,10 @@ struct LyapunovCommand: ParsableCommand {
         commandName: "lyapunov",
         abstract: "Lyapunov exponents of a model's dynamics (QR method, single tangent vector, or twin trajectory).",
         discussion: """
-            Prints {"exponents": [λ1 ≥ λ2 ≥ …], "stderr": [...], "units": "per-step"} with --json (natural log per \
-            time step; with --dt-ms also "exponents_per_second"). Standard errors come from the spread over 10 blocks of \
+            Prints {"exponents": [λ1 ≥ λ2 ≥ …], "stderr": [...], "units": "per-step", "kaplan_yorke_dimension": D, \
+            "entropy_rate": h} with --json (natural log per time step; with --dt-ms also "exponents_per_second"). The \
+            Kaplan–Yorke dimension and the Kolmogorov–Sinai entropy rate (the sum of the positive exponents) are null, \
+            with a "note" saying why, when the k exponents do not determine them. Standard errors come from the spread over 10 blocks of \
             the trajectory. Without --batch the input is zero; with it, the network is driven by the inputs of the \
             batch's first trial, repeated. Non-finite exponents (a rank-deficient Jacobian) are written as null.
             """
@@ -58,10 +60,22 @@ struct LyapunovCommand: ParsableCommand {
             var pairs: [(String, JSONValue)] = [("exponents", JSONValue(result.exponents)), ("stderr", JSONValue(result.standardErrors)),
                                                 ("units", .string("per-step"))]
             if let dtMs { pairs.append(("exponents_per_second", JSONValue(result.exponents.map { $0 / (dtMs / 1000) }))) }
+            if method == "qr" {
+                let summary = SpectrumSummary(exponents: result.exponents, dimension: net.units)
+                pairs.append(("kaplan_yorke_dimension", summary.kaplanYorkeDimension.map { .number($0) } ?? .null))
+                pairs.append(("entropy_rate", summary.entropyRate.map { .number($0) } ?? .null))
+                if let note = summary.note { pairs.append(("note", .string(note))) }
+            }
             Output.printJSON(.object(pairs))
         } else {
             for (i, (l, e)) in zip(result.exponents, result.standardErrors).enumerated() {
                 print("λ\(i + 1) = \(String(format: "%+.5f", l)) ± \(String(format: "%.5f", e)) per step" + (dtMs.map { String(format: "   (%+.3f /s)", l / ($0 / 1000)) } ?? ""))
+            }
+            if method == "qr" {
+                let summary = SpectrumSummary(exponents: result.exponents, dimension: net.units)
+                if let d = summary.kaplanYorkeDimension { print(String(format: "Kaplan–Yorke dimension %.4f", d)) }
+                if let h = summary.entropyRate { print(String(format: "entropy rate (sum of positive exponents) %.5f per step", h)) }
+                if let note = summary.note { print(note) }
             }
         }
     }

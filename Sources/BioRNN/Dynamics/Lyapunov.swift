@@ -251,3 +251,41 @@ struct BlockAccumulator {
         return LyapunovResult(exponents: exponents, standardErrors: errors, blockEstimates: blocksOut)
     }
 }
+
+/// What users compute from a spectrum λ_1 ≥ … ≥ λ_k of an N-dimensional map (<doc:LyapunovAnalysis>),
+/// each only when the k exponents measured determine it.
+public struct SpectrumSummary: Sendable, Equatable {
+    /// The Kaplan–Yorke (Lyapunov) dimension of the attractor,
+    ///
+    ///     D_KY = j + (λ_1 + … + λ_j) / |λ_{j+1}|,   j the largest index with λ_1 + … + λ_j ≥ 0,
+    ///
+    /// 0 when λ_1 < 0 (a stable fixed point or cycle), N when every partial sum is ≥ 0. nil when
+    /// the partial sums of the k < N measured exponents are all ≥ 0: j + 1 lies beyond k.
+    public let kaplanYorkeDimension: Double?
+    /// The Kolmogorov–Sinai entropy rate, by Pesin's identity the sum of the positive exponents
+    /// (nats per step). nil when λ_k > 0 and k < N: positive exponents may lie beyond k.
+    public let entropyRate: Double?
+    /// Why a value is missing, in words for the report (nil when both are known).
+    public let note: String?
+
+    public init(exponents λ: [Double], dimension n: Int) {
+        precondition(!λ.isEmpty && λ.count <= n, "1 ≤ k ≤ N exponents")
+        let complete = λ.count == n
+        var sum = 0.0, dimension: Double? = nil
+        for (i, l) in λ.enumerated() {
+            if sum + l < 0 {
+                dimension = Double(i) + sum / abs(l)   // j = i exponents kept, λ_{j+1} = l
+                break
+            }
+            sum += l
+        }
+        if dimension == nil && complete { dimension = Double(n) }
+        kaplanYorkeDimension = dimension
+        let positivesCovered = complete || λ.last! <= 0
+        entropyRate = positivesCovered ? λ.filter { $0 > 0 }.reduce(0, +) : nil
+        var missing: [String] = []
+        if dimension == nil { missing.append("the Kaplan–Yorke dimension needs more exponents (λ_1 + … + λ_\(λ.count) is still ≥ 0)") }
+        if entropyRate == nil { missing.append("the entropy rate needs more exponents (λ_\(λ.count) is still positive)") }
+        note = missing.isEmpty ? nil : "k = \(λ.count) of N = \(n): " + missing.joined(separator: "; ")
+    }
+}
