@@ -11,7 +11,8 @@
 #    fraction of the dgemm peak.
 # 4. Times the parts a workload cannot skip (the forward pass; one QR per step) alone, and the
 #    ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
-# 5. Times BioRNN's BPTT and e-prop steps against N and T, with the fitted growth exponent.
+# 5. Times BioRNN's BPTT and e-prop steps and its spectra against N and T, with the fitted growth
+#    exponents (benchmarks/scaling.sh, which also draws them).
 #
 # Threads: OPENBLAS_NUM_THREADS, BioRNN's thread count (OpenBLAS itself runs single-threaded but
 # for the dgemm peak), is pinned to 2 (this machine's cores) unless set; JAX/XLA uses its default
@@ -86,29 +87,6 @@ print(f"| 1000 QRs of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1
 CAP
 
 echo
-echo "## BioRNN against size (T = 100, B = 32; then N = 256, B = 32), median of 3 after 1 warm-up"
+echo "## BioRNN against size (benchmarks/scaling.sh: N up to 2048, T at N = 256; fitted exponents)"
 echo
-echo "| rule | N | T | ms | GFLOP/s |"
-echo "|---|---|---|---|---|"
-for what in bptt eprop; do
-  for nt in "64 100" "128 100" "256 100" "512 100" "1024 100" "256 50" "256 200" "256 400"; do
-    set -- $nt
-    json=$("$biornn" bench --what "$what" --units "$1" --steps "$2" --trials 32 --repeats 3 --warmup 1 --json)
-    echo "$what $1 $2 $(echo "$json" | field ms_median) $(echo "$json" | field gflops)" >> "$work/scaling"
-    python3 -c "import sys; print(f'| {sys.argv[1]} | {sys.argv[2]} | {sys.argv[3]} | {float(sys.argv[4]):.1f} | {float(sys.argv[5]):.2f} |')" \
-      "$what" "$1" "$2" "$(echo "$json" | field ms_median)" "$(echo "$json" | field gflops)"
-  done
-done
-python3 - "$work/scaling" <<'FIT'
-import math, sys
-rows = [line.split() for line in open(sys.argv[1])]
-for rule in ("bptt", "eprop"):
-    def slope(points):
-        xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
-        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-        return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-    byN = [(int(n), float(ms)) for r, n, t, ms, _ in rows if r == rule and t == "100" and int(n) >= 256]
-    byT = [(int(t), float(ms)) for r, n, t, ms, _ in rows if r == rule and n == "256"]
-    print(f"\n{rule}: time ∝ N^{slope(byN):.2f} (N = 256…1024), ∝ T^{slope(byT):.2f} (T = 50…400)", end="")
-print()
-FIT
+bash benchmarks/scaling.sh "$work/scaling" 2> /dev/null
