@@ -188,14 +188,15 @@ public enum ConformanceKit {
                 additivity.record(index, compare(out.gradients, mean))
             }
 
-            // Declared exact relations.
+            // Declared exact relations; BPTT's gradient on this case is computed once, if one needs it.
+            lazy var bptt = BPTT().gradient(of: model, on: batch).gradients
             for relation in rule.exactRelations.sorted(by: { $0.rawValue < $1.rawValue }) {
                 var tally = relations[relation] ?? Tally(relationCompared(relation))
                 switch relation {
                 case .equalsBPTT:
-                    tally.record(index, compare(out.gradients, BPTT().gradient(of: model, on: batch).gradients))
+                    tally.record(index, compare(out.gradients, bptt))
                 case .exactReadout:
-                    tally.record(index, compare(out.gradients, BPTT().gradient(of: model, on: batch).gradients, only: ["w_out", "b_out"]))
+                    tally.record(index, compare(out.gradients, bptt, only: ["w_out", "b_out"]))
                 case .equalsStopGradientBPTT:
                     tally.record(index, compare(out.gradients, StopGradientBPTT().gradient(of: model, on: batch).gradients))
                 case .equalsBPTTWithoutRecurrence:

@@ -122,7 +122,7 @@ public struct ConformanceReport: Sendable, CustomStringConvertible {
         guard let first = alignment.first else { return "" }
         let tensors = ["w_rec", "w_in", "b_rec", "h0"].filter { first.cosine[$0] != nil }
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        var s = "  alignment with BPTT (cosine / sign agreement, mean over \(first.networks) networks each):\n"
+        let s = "  alignment with BPTT (cosine / sign agreement, mean over \(first.networks) networks each):\n"
         var rows = ["    " + pad("network", 18) + tensors.map { pad($0, 15) }.joined()]
         for cell in alignment {
             rows.append("    " + pad("\(cell.family) g=\(String(format: "%g", cell.gain))", 18)

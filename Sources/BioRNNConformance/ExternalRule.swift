@@ -59,8 +59,8 @@ public final class ExternalRule: LearningRule, @unchecked Sendable {
         defer { for f in files { try? FileManager.default.removeItem(at: f) } }
         try Data(model.json.serialized.utf8).write(to: files[0])
         try Data(batch.json.serialized.utf8).write(to: files[1])
-        FileManager.default.createFile(atPath: files[2].path, contents: nil)
-        FileManager.default.createFile(atPath: files[3].path, contents: nil)
+        _ = FileManager.default.createFile(atPath: files[2].path, contents: nil)
+        _ = FileManager.default.createFile(atPath: files[3].path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "\(command) '\(files[0].path)' '\(files[1].path)'"]

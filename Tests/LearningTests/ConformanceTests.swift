@@ -105,6 +105,19 @@ struct ConformanceTests {
         guard case .certified = report.online else { Issue.record("not certified online: \(report)"); return }
     }
 
+    /// A rule declared only through one reduction: without its planted bug it passes every check;
+    /// with it, that reduction is the one check that fails, and its line names the reduction, the
+    /// first case and a recurrent-side tensor.
+    func expectOnlyReductionCatches(_ name: String, good: ConformanceReport, bad: ConformanceReport) {
+        let reduction = ConformanceCheck.Kind.reduction(name)
+        #expect(good.passed, "\(good)")
+        #expect(good.check(reduction)?.passed == true)
+        #expect(bad.check(reduction)?.description.hasPrefix("FAIL  reduction: \(name): case 0: ") == true, "\(bad)")
+        #expect(bad.check(reduction)?.detail.contains(#/case 0: (w_rec|w_in|b_rec|h0) off by/#) == true, "\(bad)")
+        // Nothing else can see the bug: every check but the reduction passes.
+        #expect(bad.checks.filter { !$0.passed }.map(\.kind) == [reduction], "\(bad)")
+    }
+
     @Test("the documentation's example rule (feedback alignment through time) passes; with its recurrent credit ×0.9 it fails its reduction, naming it and the tensor")
     func approximateRuleThroughItsReduction() {
         func report(credit: Double) -> ConformanceReport {
@@ -112,18 +125,9 @@ struct ConformanceTests {
                 FeedbackAlignmentThroughTime(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: 3), recurrentCredit: credit)
             }
         }
-        let good = report(credit: 1), bad = report(credit: 0.9)
-        print(good)
+        let bad = report(credit: 0.9)
         print(bad)
-        let reduction = ConformanceCheck.Kind.reduction("with B = W_outᵀ it equals BPTT")
-        #expect(good.passed, "\(good)")
-        #expect(good.check(reduction)?.passed == true)
-        #expect(!bad.passed)
-        #expect(bad.check(reduction)?.passed == false)
-        #expect(bad.check(reduction)?.description.hasPrefix("FAIL  reduction: with B = W_outᵀ it equals BPTT: case 0: ") == true, "\(bad)")
-        #expect(bad.check(reduction)?.detail.contains(#/case 0: (w_rec|w_in|b_rec|h0) off by/#) == true, "\(bad)")
-        // Nothing else can see the bug: every check but the reduction passes.
-        #expect(bad.checks.filter { !$0.passed }.map(\.kind) == [reduction], "\(bad)")
+        expectOnlyReductionCatches("with B = W_outᵀ it equals BPTT", good: report(credit: 1), bad: bad)
     }
 
     @Test("random-feedback e-prop with its trace time constant 2% off fails its only declared reduction (B = W_outᵀ), naming the tensor; without the error it passes")
@@ -133,13 +137,9 @@ struct ConformanceTests {
                 TraceErrorEProp(feedback: EProp.randomFeedback(units: model.units, outputs: model.outputs, seed: 5), traceError: error)
             }
         }
-        let good = report(error: 0), bad = report(error: 0.02)
+        let bad = report(error: 0.02)
         print(bad)
-        let reduction = ConformanceCheck.Kind.reduction("with B = W_outᵀ it equals stop-gradient BPTT")
-        #expect(good.passed, "\(good)")
-        #expect(bad.check(reduction)?.passed == false)
-        #expect(bad.check(reduction)?.detail.contains(#/case 0: (w_rec|w_in|b_rec|h0) off by/#) == true, "\(bad)")
-        #expect(bad.checks.filter { !$0.passed }.map(\.kind) == [reduction], "\(bad)")
+        expectOnlyReductionCatches("with B = W_outᵀ it equals stop-gradient BPTT", good: report(error: 0), bad: bad)
     }
 
     @Test("every built-in rule declares its reductions, and the kit runs them")

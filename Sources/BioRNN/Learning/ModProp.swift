@@ -95,7 +95,7 @@ public struct ModProp: LearningRule {
 
 /// The cell types of a network and the block averages ModProp propagates with: type sizes n_β,
 /// w̄_γβ, and the presynaptic quantities side by side, P = N + I + 2 of them: r̄ (N), x̄ (I), b̄, h̄.
-struct CellTypes {
+struct CellTypes: Sendable {
     let of: [Int]
     let count: Int
     let sizes: [Double]
@@ -172,23 +172,25 @@ struct ModulatoryTraces: Sendable {
     }
 }
 
-/// What online ModProp carries: e-prop's state and one set of modulatory traces per trial.
+/// What online ModProp carries: e-prop's state, the cell types with their block averages w̄ (fixed
+/// for the sweep: the weights do not change within it), and one set of modulatory traces per trial.
 public struct ModPropOnlineState: Sendable {
     var eprop: EPropOnlineState
+    let types: CellTypes
     var traces: [ModulatoryTraces]
 }
 
 extension ModProp: OnlineLearningRule {
     public func initialState(_ model: RNN, trials: Int) -> ModPropOnlineState {
         let types = CellTypes(cellType, model)
-        return ModPropOnlineState(eprop: EProp(noiseSeed: noiseSeed).initialState(model, trials: trials),
+        return ModPropOnlineState(eprop: EProp(noiseSeed: noiseSeed).initialState(model, trials: trials), types: types,
                                   traces: Array(repeating: ModulatoryTraces(types), count: trials))
     }
 
     /// Step t: the modulatory traces advance with the presynaptic traces of t − 1, then e-prop's
     /// step, then every synapse adds Σ_γ S_γ,t·m^γ_t.
     public func step(_ state: inout ModPropOnlineState, _ model: RNN, _ batch: Batch) -> LossAndGradient {
-        let types = CellTypes(cellType, model)
+        let types = state.types
         let (B, N, I) = (batch.trials, model.units, model.inputs)
         if modulation {
             for b in 0..<B {

@@ -121,6 +121,12 @@ public enum Collector {
     @discardableResult
     public static func collect(_ dir: String) throws -> [RunRecord] {
         let records = try read(dir)
+        try write(records, to: dir)
+        return records
+    }
+
+    /// results.csv and curves.csv of these records, into `dir`.
+    static func write(_ records: [RunRecord], to dir: String) throws {
         var results = RunRecord.columns.joined(separator: ",") + "\n"
         var curves = "run,iteration,loss,accuracy,lambda_max\n"
         for r in records {
@@ -131,7 +137,6 @@ public enum Collector {
         }
         try AtomicFile.write(results, to: (dir as NSString).appendingPathComponent("results.csv"))
         try AtomicFile.write(curves, to: (dir as NSString).appendingPathComponent("curves.csv"))
-        return records
     }
 }
 

@@ -19,7 +19,7 @@ public enum Report {
         if records.isEmpty, FileManager.default.fileExists(atPath: results) {
             records = try Collector.read(results: results, curves: (dir as NSString).appendingPathComponent("curves.csv"))
         } else {
-            records = try Collector.collect(dir)
+            try Collector.write(records, to: dir)
         }
         guard !records.isEmpty else { throw InputError("\(dir): no complete runs to report") }
         let figures = (dir as NSString).appendingPathComponent("figures")

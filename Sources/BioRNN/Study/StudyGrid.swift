@@ -30,7 +30,6 @@ public enum StudyScale: String, CaseIterable, Sendable {
         }
         var c = SweepConfig(tasks: tasks, gains: gains, rules: ["bptt", "eprop", "eprop-random", "modprop:0.1"], seeds: seeds)
         c.networks = [("gaussian", .tanh), ("dale", .relu)]
-        c.inits = ["gaussian", "dale"]
         let window = self == .quick ? "window=50,transient=50" : "window=200,transient=300"
         // Every specification here is valid (a test reads every scale's grid).
         try! c.setFlossing([("none", nil),

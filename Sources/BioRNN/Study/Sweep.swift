@@ -26,8 +26,11 @@ import Foundation
 public struct SweepConfig: Equatable, Sendable {
     public var tasks: [String]
     public var inits: [String] = ["gaussian"]
-    /// Initial connectivity paired with an activation, instead of `inits` (nil: `inits`).
-    public var networks: [(family: String, activation: Activation)]?
+    /// Initial connectivity paired with an activation, instead of `inits` (nil: `inits`); setting
+    /// it sets `inits` to its families.
+    public var networks: [(family: String, activation: Activation)]? {
+        didSet { if let networks { inits = networks.map(\.family) } }
+    }
     /// Seeds of the runs of `flossRules` (nil: `seeds`).
     public var flossSeeds: [UInt64]?
     public var gains: [Double]
@@ -42,8 +45,7 @@ public struct SweepConfig: Equatable, Sendable {
     /// The values of every setting of `TrainingConfig.sweepSettings`, in that order: one value, or
     /// several (an axis). Defaults: `TrainingConfig`'s, and 200 iterations.
     public private(set) var settings: [(field: ConfigField, values: [JSONValue])] = {
-        var defaults = TrainingConfig(task: "", rule: "", gain: 1, seed: 0, iterations: 200)
-        defaults.optimizer = OptimizerConfig()
+        let defaults = TrainingConfig(task: "", rule: "", gain: 1, seed: 0, iterations: 200)
         return TrainingConfig.sweepSettings.map { ($0, [defaults.value(of: $0)]) }
     }()
 
@@ -100,7 +102,7 @@ public struct SweepConfig: Equatable, Sendable {
                 }
                 return (family, activation)
             }
-            inits = networks!.map(\.family)
+            inits = networks!.map(\.family)   // observers do not run in an initializer
         }
         guard let g = try f.vector("gains"), !g.isEmpty else { throw f.fail("gains", "missing or empty") }
         for (i, family) in inits.enumerated() {
