@@ -5,9 +5,12 @@ import Foundation
 /// Runs a sweep with progress: on a terminal, one line with runs done / total and the time left;
 /// otherwise one line per finished run on stderr, so that the log of a batch job shows progress.
 /// Then prints what happened: "sweep: R runs: a trained, b already complete, c held by another process".
-func runSweep(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int)) throws {
+/// With `jobs` > 1, `jobs − 1` worker processes share the directory (`SweepWorkers`).
+func runSweep(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int), jobs: Int) throws {
+    let workers = try SweepWorkers(count: jobs - 1, config: config, dir: dir, shard: shard)
     let line = ProgressLine(name: "sweep", unit: "runs")
     let outcomes = try SweepRunner.run(config, into: dir, shard: shard) { done, total, name, outcome in
+        if SweepWorkers.parentIsGone { exit(1) }
         if Output.progressIsVisible {
             line.update(done, of: total, detail: name)
         } else {
@@ -15,6 +18,7 @@ func runSweep(_ config: SweepConfig, into dir: String, shard: (index: Int, count
         }
     }
     Output.endProgress()
+    try workers.wait()
     func count(_ o: SweepRunner.Outcome) -> Int { outcomes.values.filter { $0 == o }.count }
     print("sweep: \(outcomes.count) runs: \(count(.trained)) trained, \(count(.skippedComplete)) already complete, "
           + "\(count(.skippedClaimed)) held by another process")
@@ -34,7 +38,7 @@ struct SweepCommand: ParsableCommand {
             interrupted sweep resumes; a partial run is redone. With --shard i/n only the runs whose index in the grid order \
             is ≡ i (mod n) run; without it, SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT are used when set. \
             Several processes may share one --out: each claims a run (a lock under DIR/.claims) while computing it and skips \
-            runs others hold. --list prints one command per run (`… --shard i/<runs>`), e.g. for GNU parallel. \
+            runs others hold; --jobs N starts N − 1 such processes beside this one. --list prints one command per run (`… --shard i/<runs>`), e.g. for GNU parallel. \
             Progress: a line with the time left on a terminal, otherwise one line per finished run on stderr.
             """
     )
@@ -43,20 +47,28 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Output directory.") var out: String
     @Option(help: "Run only shard i of n (i/n, 0 ≤ i < n).") var shard: String?
     @Flag(help: "Print one command per run (for GNU parallel or another launcher) instead of running.") var list = false
+    @Option(help: "Processes working on the sweep at once, each with one OpenBLAS thread.") var jobs = 1
 
     func run() throws {
+        let jobs = try validJobs(jobs)
         let c = try SweepConfig.read(path: config)
         if list {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             for line in SweepRunner.commands(c, configPath: absolutePath(config), into: absolutePath(out), executable: executable) { print(line) }
             return
         }
-        try runSweep(c, into: out, shard: try resolvedShard(shard, environment: ProcessInfo.processInfo.environment))
+        try runSweep(c, into: out, shard: try resolvedShard(shard, environment: ProcessInfo.processInfo.environment), jobs: jobs)
     }
 
     func absolutePath(_ path: String) -> String {
         path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
+}
+
+/// `--jobs`: at least 1.
+func validJobs(_ jobs: Int) throws -> Int {
+    guard jobs >= 1 else { throw InputError("jobs: expected at least 1, got \(jobs)") }
+    return jobs
 }
 
 /// "i/n", or the Slurm array variables, or the whole grid.
@@ -108,9 +120,9 @@ struct ReproduceCommand: ParsableCommand {
             Grid: 2AF, delay-match-sample, context-dependent decision making and delayed XOR; gains from ordered to \
             chaotic; bptt, eprop, eprop-random and modprop:0.1, each on Gaussian/tanh and Dale/relu networks (ModProp on \
             Dale/relu only); e-prop also flossed before training (local, full), during training (local) and with k = 3, \
-            with more seeds for those paired comparisons. --scale quick: N = 32, gains 0.5, 1.5, 4, 2 seeds (3 for \
-            flossing), 60 iterations (minutes). default: N = 128, gains 0.5, 1, 1.5, 2, 3, 4, 5 seeds (10 for \
-            flossing), 300 iterations. paper: N = 300, 8 gains, 10 seeds (20 for flossing), 2000 iterations, for a \
+            with more seeds for those paired comparisons. --scale quick: \(StudyScale.quick.summary) (minutes; CI's \
+            smoke test). default: \(StudyScale.standard.summary) (about an hour on 2 cores). paper: \
+            \(StudyScale.paper.summary), for a \
             cluster: with --list it writes DIR/sweep.json and prints one command per run (or run `biornn sweep \
             DIR/sweep.json --out DIR` as a Slurm array), then `biornn report DIR`. Resumable: rerun with the same \
             --out to finish an interrupted study. The design and its calibration are in “The Study” in the documentation.
@@ -120,6 +132,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "quick, default or paper.") var scale: String?
     @Option(help: "Output directory.") var out: String
     @Flag(help: "Write DIR/sweep.json and print one command per run instead of running.") var list = false
+    @Option(help: "Processes training at once, each with one OpenBLAS thread (default: one per core).") var jobs: Int?
 
     func run() throws {
         if quick, let scale, scale != "quick" { throw InputError("scale: --quick and --scale \(scale) disagree") }
@@ -135,7 +148,7 @@ struct ReproduceCommand: ParsableCommand {
             for command in SweepRunner.commands(config, configPath: path, into: out, executable: CommandLine.arguments[0]) { print(command) }
             return
         }
-        try runSweep(config, into: out, shard: (0, 1))
+        try runSweep(config, into: out, shard: (0, 1), jobs: try validJobs(jobs ?? ProcessInfo.processInfo.activeProcessorCount))
         try Report.write(out)
         print((out as NSString).appendingPathComponent("report.md"))
     }

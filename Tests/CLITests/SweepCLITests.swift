@@ -109,6 +109,56 @@ struct SweepCLITests {
         #expect(trained.map { $0.first ?? 0 }.reduce(0, +) == 12, "every run trained exactly once: \(trained)")
         #expect(try CLI.run(["collect", "\(dir)/shared"]).status == 0)
         #expect(try String(contentsOfFile: "\(dir)/shared/results.csv", encoding: .utf8) == reference)
+
+        // --jobs 2: one worker process beside this one, the same claims.
+        let jobs = try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/jobs", "--jobs", "2"])
+        let counts = Self.counts(jobs.stdout)
+        #expect(jobs.status == 0 && counts.count == 3 && counts[0] < 12 && counts[0] + counts[2] == 12, "\(jobs.stdout)")
+        #expect(try CLI.run(["collect", "\(dir)/jobs"]).status == 0)
+        #expect(try String(contentsOfFile: "\(dir)/jobs/results.csv", encoding: .utf8) == reference)
+        let bad = try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/none", "--jobs", "0"])
+        #expect(bad.status == 2 && bad.stderr == "biornn: error: jobs: expected at least 1, got 0\n")
+    }
+
+    @Test("Ctrl-C (SIGINT) on sweep --jobs 2 stops its worker too; rerunning finishes with one process's results")
+    func interruptWorkers() throws {
+        let dir = try CLI.temporaryDirectory()
+        // 12 runs long enough (400 iterations each) for the interrupt to land inside the sweep.
+        try """
+            {"tasks": ["delayed-xor"], "gains": [0.5, 1, 2], "rules": ["bptt", "eprop"], "seeds": [1, 2],
+             "iterations": 400, "units": 24, "batch_size": 8, "log_every": 20, "eval_trials": 32}
+            """.write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/single"]).status == 0)
+        #expect(try CLI.run(["collect", "\(dir)/single"]).status == 0)
+        let parent = Process()
+        parent.executableURL = CLI.executable
+        parent.arguments = ["sweep", "\(dir)/grid.json", "--out", "\(dir)/jobs", "--jobs", "2"]
+        parent.environment = CLI.childEnvironment
+        parent.standardOutput = FileHandle.nullDevice
+        parent.standardError = FileHandle.nullDevice
+        try parent.run()
+        while parent.isRunning, ((try? Collector.read("\(dir)/jobs"))?.count ?? 0) < 2 { usleep(2000) }
+        let interrupted = parent.isRunning
+        kill(parent.processIdentifier, SIGINT)
+        parent.waitUntilExit()
+        // The worker is the only other process whose command line names this directory.
+        func sweepsInDirectory() -> Int {
+            let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
+            return pids.filter { pid in
+                let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                return line.contains("\(dir)/jobs")
+            }.count
+        }
+        var waited = 0
+        while sweepsInDirectory() > 0, waited < 5000 { usleep(1000); waited += 1 }
+        #expect(interrupted, "the sweep finished before the interrupt")
+        #expect(parent.terminationReason == .uncaughtSignal && parent.terminationStatus == SIGINT)
+        #expect(sweepsInDirectory() == 0, "a worker outlived its parent by 5 s")
+        #expect(try Collector.read("\(dir)/jobs").count < 12, "nothing left to resume")
+        #expect(try CLI.run(["sweep", "\(dir)/grid.json", "--out", "\(dir)/jobs", "--jobs", "2"]).status == 0)
+        #expect(try CLI.run(["collect", "\(dir)/jobs"]).status == 0)
+        #expect(try String(contentsOfFile: "\(dir)/jobs/results.csv", encoding: .utf8)
+                == String(contentsOfFile: "\(dir)/single/results.csv", encoding: .utf8))
     }
 
     @Test("--list prints one command per run; running them, in any order, gives one process's results.csv")

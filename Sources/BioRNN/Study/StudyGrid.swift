@@ -46,4 +46,13 @@ public enum StudyScale: String, CaseIterable, Sendable {
         c.evalTrials = self == .quick ? 64 : 256
         return c
     }
+
+    /// "N = 32, gains 0.5, 1.5, 4, 2 seeds (3 for flossing), 100 iterations, 480 runs", read off
+    /// `config` for help texts and listings.
+    public var summary: String {
+        let c = config
+        func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        return "N = \(c.units), gains \(c.gains.map(number).joined(separator: ", ")), \(c.seeds.count) seeds "
+            + "(\(c.flossSeeds?.count ?? c.seeds.count) for flossing), \(c.iterations) iterations, \(c.runs.count) runs"
+    }
 }

@@ -316,9 +316,8 @@ public enum SweepRunner {
     public static func run(_ config: SweepConfig, into dir: String, shard: (index: Int, count: Int) = (0, 1),
                            progress: ((Int, Int, String, Outcome) -> Void)? = nil) throws -> [String: Outcome] {
         let fm = FileManager.default
+        try prepare(config, in: dir)
         let claims = (dir as NSString).appendingPathComponent(".claims")
-        try Directory.create(claims)
-        try AtomicFile.write(config.json.serialized + "\n", to: (dir as NSString).appendingPathComponent("sweep.json"))
         let mine = config.runs(shard: shard)
         var outcomes: [String: Outcome] = [:]
         for (done, spec) in mine.enumerated() {
@@ -341,6 +340,16 @@ public enum SweepRunner {
             progress?(done + 1, mine.count, spec.name, outcomes[spec.name]!)
         }
         return outcomes
+    }
+
+    /// Creates `dir` and DIR/.claims and writes the grid to DIR/sweep.json, which other processes
+    /// (`sweep --jobs`, shards) read to join the sweep. Returns the path of sweep.json.
+    @discardableResult
+    public static func prepare(_ config: SweepConfig, in dir: String) throws -> String {
+        try Directory.create((dir as NSString).appendingPathComponent(".claims"))
+        let path = (dir as NSString).appendingPathComponent("sweep.json")
+        try AtomicFile.write(config.json.serialized + "\n", to: path)
+        return path
     }
 
     /// One shell command per run of the grid, for GNU parallel or any other launcher: each runs
