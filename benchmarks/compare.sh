@@ -3,14 +3,15 @@
 #
 #   bash benchmarks/compare.sh            # ROUNDS=3 by default; ROUNDS=5 for steadier medians
 #
-# 1. Checks that both compute the same numbers (BPTT and e-prop gradients, a 64-exponent spectrum)
-#    to 1e-9 — a fast wrong answer does not count.
+# 1. Checks that both compute the same numbers (BPTT and e-prop gradients, a 64-exponent spectrum,
+#    the full and local flossing gradients of a 100-step window) to 1e-9 — a fast wrong answer
+#    does not count.
 # 2. Measures this machine's dgemm peak (OpenBLAS, N = 1024) in the same run.
 # 3. Times each workload ROUNDS times, alternating BioRNN and JAX, each time the median of 5 runs
 #    after 2 warm-ups, and prints the median of the rounds, the ratio, and BioRNN's GFLOP/s as a
 #    fraction of the dgemm peak.
-# 4. Times the parts a workload cannot skip (the forward pass; one QR per step) alone, and the
-#    ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
+# 4. Times the parts a workload cannot skip (the forward pass; one re-orthonormalisation per step)
+#    alone, and the ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
 # 5. Times BioRNN's BPTT and e-prop steps and its spectra against N and T, with the fitted growth
 #    exponents (benchmarks/scaling.sh, which also draws them).
 #
@@ -62,6 +63,8 @@ bptt 256 100 32 1 BPTT training step, N = 256, T = 100, B = 32
 eprop 256 100 32 1 e-prop training step, N = 256, T = 100, B = 32
 lyapunov 256 1000 1 256 Lyapunov spectrum, N = k = 256, 1000 steps
 lyapunov 256 1000 1 32 λ_1…32, N = 256, 1000 steps
+floss 256 200 1 32 full flossing step, N = 256, window 200, k = 32
+floss-local 256 200 1 32 local flossing step, N = 256, window 200, k = 32
 WORKLOADS
 
 echo
@@ -82,8 +85,8 @@ print(f"| forward pass, N = {n}, T = {t}, B = {b} | {forward:.1f} | e-prop step 
 # credited at the dgemm peak, which no product of this shape reaches.
 product = 2 * t * b * n ** 2 / peak / 1e6
 print(f"| forward, plus e-prop's weight-gradient product at the dgemm peak | {forward + product:.1f} | e-prop step | {eprop / (forward + product):.2f}× |")
-print(f"| 1000 QRs of 256 × 256 | {1000 * qr256:.1f} | spectrum, k = 256 (JAX {spectrum:.1f} ms) | {spectrum / (1000 * qr256):.2f}× |")
-print(f"| 1000 QRs of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1f} ms) | {first32 / (1000 * qr32):.2f}× |")
+print(f"| 1000 re-orthonormalisations of 256 × 256 | {1000 * qr256:.1f} | spectrum, k = 256 (JAX {spectrum:.1f} ms) | {spectrum / (1000 * qr256):.2f}× |")
+print(f"| 1000 re-orthonormalisations of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1f} ms) | {first32 / (1000 * qr32):.2f}× |")
 CAP
 
 echo

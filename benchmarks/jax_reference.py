@@ -12,9 +12,16 @@ files `biornn bench --save DIR` writes (model.json, batch.json, start.json):
   training  gradient, clipping to global norm 1, Adam (lr 0.01, β 0.9/0.999, ε 1e-8): BioRNN's defaults
   spectrum  V = (1 − α)·Q + α·W_rec·(φ'(a) ⊙ Q);  a ← step(a);  Q, R = jnp.linalg.qr(V);  λ = mean log|R_ii|
             in one jax.lax.scan (QR every step), from BioRNN's x_0 and Q_0
+  flossing  L = (1/k)·Σ_i λ_i² over a T-step window of the spectrum above (autonomous, from x_0, Q_0[:, :k]);
+            full:  jax.grad of L through the trajectory and every QR (W_rec, b_rec)
+            local: jax.grad of Σ_t Σ_i c_i·log|R_t,ii| with c_i = 2λ_i/(k·T) held constant, Q_{t−1} held
+                   constant, and the state's dependence on the weights through e-prop's stop-gradient
+                   recurrence (a_t's recurrent input W_rec·sg(φ(a_{t−1}))): BioRNN's local rule, whose
+                   eligibility traces are exactly that dependence
+            step:  the gradient, then Adam (lr 0.002, no clipping) on W_rec and b_rec, as `biornn floss`
 
     python jax_reference.py check DIR            compare with DIR/reference.json (BioRNN's numbers), to 1e-9
-    python jax_reference.py time DIR --what bptt|eprop|lyapunov [--k K] [--repeats R] [--warmup W]
+    python jax_reference.py time DIR --what bptt|eprop|lyapunov|floss|floss-local [--k K] [--repeats R] [--warmup W]
 """
 import argparse
 import json
@@ -97,6 +104,53 @@ def make_spectrum(alpha, steps):
     return spectrum
 
 
+def make_flossing(alpha, steps, local):
+    """L and its gradient for (w_rec, b_rec): full, or BioRNN's local rule (see the module's doc)."""
+
+    def window(w_rec, b_rec, a0, q0, local_pass):
+        def step(carry, _):
+            a, q = carry
+            if local_pass:
+                q = jax.lax.stop_gradient(q)
+            d = 1 - jnp.tanh(a) ** 2
+            v = (1 - alpha) * q + alpha * (w_rec @ (d[:, None] * q))
+            r_pre = jax.lax.stop_gradient(jnp.tanh(a)) if local_pass else jnp.tanh(a)
+            a = (1 - alpha) * a + alpha * (w_rec @ r_pre + b_rec)
+            q, r = jnp.linalg.qr(v)
+            return (a, q), jnp.log(jnp.abs(jnp.diag(r)))
+
+        _, logs = jax.lax.scan(step, (a0, q0), None, length=steps)
+        return logs                                             # T×k
+
+    def loss(params, a0, q0):
+        lam = jnp.mean(window(params[0], params[1], a0, q0, False), axis=0)
+        return jnp.mean(lam ** 2)
+
+    def surrogate(params, a0, q0):
+        logs = window(params[0], params[1], a0, q0, True)
+        k = logs.shape[1]
+        c = jax.lax.stop_gradient(2 * jnp.mean(logs, axis=0) / (k * steps))
+        return jnp.sum(logs * c)
+
+    return jax.grad(surrogate) if local else jax.grad(loss), loss
+
+
+def make_floss_step(alpha, steps, local, lr=0.002, beta1=0.9, beta2=0.999, eps=1e-8):
+    grad, _ = make_flossing(alpha, steps, local)
+
+    @jax.jit
+    def floss_step(params, m, v, count, a0, q0):
+        g = grad(params, a0, q0)
+        count = count + 1
+        m = tuple(beta1 * mt + (1 - beta1) * gt for mt, gt in zip(m, g))
+        v = tuple(beta2 * vt + (1 - beta2) * gt * gt for vt, gt in zip(v, g))
+        c1, c2 = 1 - beta1 ** count, 1 - beta2 ** count
+        params = tuple(pt - lr * (mt / c1) / (jnp.sqrt(vt / c2) + eps) for pt, mt, vt in zip(params, m, v))
+        return params, m, v, count
+
+    return floss_step
+
+
 def check(folder):
     alpha, p, x, target, (a0, q0) = load(folder)
     with open(f"{folder}/reference.json") as f:
@@ -114,7 +168,21 @@ def check(folder):
     want = np.asarray(ref["exponents"])
     diff = float(np.max(np.abs(exps - want)))
     print(f"  spectrum: {len(want)} exponents over {ref['spectrum_steps']} steps, max |Δλ| {diff:.2e} (λ_1 = {want[0]:.6f})")
-    ok = worst <= 1e-9 and diff <= 1e-9
+    flossing = ref["flossing"]
+    k = len(flossing["exponents"])
+    params, q = (p["w_rec"], p["b_rec"]), q0[:, :k]
+    for mode in ("full", "local"):
+        grad, loss = make_flossing(alpha, int(ref["spectrum_steps"]), mode == "local")
+        g = jax.jit(grad)(params, a0, q)
+        for name, tensor in zip(("w_rec", "b_rec"), g):
+            want = np.asarray(flossing[mode][name], dtype=np.float64)
+            rel = np.linalg.norm(np.asarray(tensor) - want) / max(np.linalg.norm(want), 1e-300)
+            worst = max(worst, rel)
+            print(f"  flossing {mode:5s} {name:5s} relative difference {rel:.2e}")
+    floss_loss = float(loss(params, a0, q))
+    loss_diff = abs(floss_loss - flossing["loss"]) / abs(flossing["loss"])
+    print(f"  flossing loss over {ref['spectrum_steps']} steps, k = {k}: relative difference {loss_diff:.2e}")
+    ok = worst <= 1e-9 and diff <= 1e-9 and loss_diff <= 1e-9
     print("check: " + ("the JAX reference computes BioRNN's numbers (≤ 1e-9)" if ok else "MISMATCH"))
     return 0 if ok else 1
 
@@ -148,6 +216,17 @@ def timing(folder, what, k, warmup, repeats):
 
         def run():
             jax.block_until_ready(spectrum(p["w_rec"], p["b_rec"], a0, q))
+    elif what in ("floss", "floss-local"):
+        step = make_floss_step(alpha, x.shape[0], what == "floss-local")
+        params = (p["w_rec"], p["b_rec"])
+        zeros = tuple(jnp.zeros_like(t) for t in params)
+        state = [params, zeros, zeros, jnp.asarray(0.0)]
+        q = q0[:, :k]
+
+        def run():
+            out = step(*state, a0, q)
+            jax.block_until_ready(out)
+            state[:] = out
     else:
         sys.exit(f"jax_reference: unknown workload {what}")
     seconds = median_seconds(run, warmup, repeats)

@@ -8,18 +8,19 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time one workload: median wall time over repetitions after a warm-up, and GFLOP/s on a stated FLOP count.",
         discussion: """
             bptt and eprop: one training step (forward, gradient, Adam update) on B trials (--trials) of T steps (--steps). lyapunov: the first k \
-            exponents over T steps, QR every step (k defaults to N). floss: one full gradient-flossing step over a T-step \
-            window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. forward: the forward pass \
-            alone, a floor under bptt and eprop. qr: one Householder QR of an N×k block (k defaults to N), T of which are \
-            a floor under lyapunov. The problem (N units, \
+            exponents over T steps, QR every step (k defaults to N). floss and floss-local: one full or local \
+            gradient-flossing step over a T-step window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. forward: the forward pass \
+            alone, a floor under bptt and eprop. qr: one re-orthonormalisation (CholeskyQR2) of an N×k block (k defaults to N), \
+            T of which are a floor under lyapunov. The problem (N units, \
             g = 1.5, tanh, α = 0.1, I = 4, O = 2, Gaussian data, seed 1) and the FLOP counts are documented in \
             Benchmark.swift; --save DIR writes model.json, batch.json, start.json (x0, Q0) and reference.json (BioRNN's \
-            BPTT and e-prop gradients and the k exponents over T steps from x0, Q0) for other implementations. \
+            BPTT and e-prop gradients, the k exponents over T steps from x0, Q0, and the full and local flossing loss, \
+            exponents and gradients of a T-step window from x0, Q0) for other implementations. \
             BioRNN computes on OPENBLAS_NUM_THREADS threads (default: the cores; reported as "threads"), with \
             OpenBLAS itself single-threaded except in dgemm.
             """
     )
-    @Option(help: "bptt, eprop, lyapunov, floss, dgemm, forward or qr.") var what: String
+    @Option(help: "bptt, eprop, lyapunov, floss, floss-local, dgemm, forward or qr.") var what: String
     @Option(parsing: .unconditional, help: "Number of units N (required).") var units: Whole?
     @Option(parsing: .unconditional, help: "Time steps T.") var steps: Whole = 100
     @Option(parsing: .unconditional, help: "Trials per batch B.") var trials: Whole = 32
@@ -79,9 +80,18 @@ struct BenchCommand: ParsableCommand {
         }
         let bptt = BPTT().gradient(of: model, on: batch), eprop = EProp().gradient(of: model, on: batch)
         let spectrum = try Lyapunov.spectrum(of: RNNMap(model), k: k, options: LyapunovOptions(transient: 0, steps: t, qrEvery: 1), start: start)
+        // One flossing window from the same start (no transient), target 0, both gradients.
+        let window = try FlossingWindow.record(RNNMap(model), k: k, transient: 0, window: t,
+                                               initialConditionSeed: 1, orthonormalSeed: 1, start: start)
+        func flossing(_ mode: FlossMode) -> JSONValue {
+            let g = window.gradient(mode: mode, target: 0)
+            return .object([("w_rec", JSONValue(g.wRec)), ("b_rec", JSONValue(g.bRec))])
+        }
         try AtomicFile.write(JSONValue.object([
             ("loss", .number(bptt.loss)), ("bptt", tensors(bptt.gradients)), ("eprop", tensors(eprop.gradients)),
             ("spectrum_steps", .number(Double(t))), ("exponents", JSONValue(spectrum.exponents)),
+            ("flossing", .object([("loss", .number(window.loss(target: 0))), ("exponents", JSONValue(window.exponents)),
+                                  ("full", flossing(.full)), ("local", flossing(.local))])),
         ]).serialized + "\n", to: "\(dir)/reference.json")
     }
 }

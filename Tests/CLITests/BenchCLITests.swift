@@ -31,10 +31,12 @@ struct BenchCLITests {
         #expect(Benchmark.flops(.eprop, n: 2, t: 3, b: 1, k: 1) == 216)     // 4·12 + 4·24 + 6·12
         #expect(Benchmark.flops(.forward, n: 2, t: 3, b: 1, k: 1) == 96)    // 2·12 + 2·24 + 2·12
         #expect(Benchmark.flops(.dgemm, n: 3, t: 1, b: 1, k: 1) == 54)      // 2·27
-        // N = 6, k = 3: dgeqrf and dorgqr, 2Nk² − 2k³/3 = 90 each; J·Q 2N²k = 216 per step.
-        #expect(Benchmark.flops(.qr, n: 6, t: 1, b: 1, k: 3) == 180)
-        #expect(Benchmark.flops(.lyapunov, n: 6, t: 10, b: 1, k: 3) == 3960)
-        #expect(Benchmark.flops(.floss, n: 6, t: 10, b: 1, k: 3) == 7920)
+        // N = 6, k = 3: CholeskyQR2, two rounds of dsyrk and dtrsm (Nk² = 54 each) and dpotrf
+        // (k³/3 = 9): 234; J·Q 2N²k = 216 per step.
+        #expect(Benchmark.flops(.qr, n: 6, t: 1, b: 1, k: 3) == 234)
+        #expect(Benchmark.flops(.lyapunov, n: 6, t: 10, b: 1, k: 3) == 4500)
+        #expect(Benchmark.flops(.floss, n: 6, t: 10, b: 1, k: 3) == 9000)
+        #expect(Benchmark.flops(.flossLocal, n: 6, t: 10, b: 1, k: 3) == 9000)
     }
 
     @Test("--save writes the shared problem, and reference.json holds the library's numbers on it")
@@ -48,12 +50,19 @@ struct BenchCLITests {
         let bptt = BPTT().gradient(of: Benchmark.model(units: 6), on: Benchmark.batch(steps: 4, trials: 2))
         #expect(reference["loss"] == .number(bptt.loss))
         #expect(reference["bptt"]?["w_rec"] == JSONValue(bptt.gradients.wRec))
+        // The flossing window: T = 4 steps from the saved start, k = 3, no transient, target 0.
+        let window = try FlossingWindow.record(RNNMap(Benchmark.model(units: 6)), k: 3, transient: 0, window: 4, initialConditionSeed: 1,
+                                               orthonormalSeed: 1, start: Benchmark.lyapunovStart(units: 6, k: 3))
+        #expect(reference["flossing"]?["loss"] == .number(window.loss(target: 0)))
+        for mode in [FlossMode.full, .local] {
+            #expect(reference["flossing"]?[mode.rawValue]?["w_rec"] == JSONValue(window.gradient(mode: mode, target: 0).wRec))
+        }
     }
 
     @Test("bad options exit 2 with one line naming the field")
     func errors() throws {
         for (args, message) in [
-            (["--what", "nope", "--units", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, dgemm, forward, qr)"),
+            (["--what", "nope", "--units", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, floss-local, dgemm, forward, qr)"),
             (["--what", "qr", "--units", "4", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
             (["--what", "bptt", "--units", "0"], "units: must lie in 1…8192, got 0"),
             (["--what", "bptt"], "units: missing: the number of units N (--units N)"),

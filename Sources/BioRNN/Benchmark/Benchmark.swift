@@ -15,15 +15,18 @@ public enum Benchmark {
         case eprop
         /// The first k Lyapunov exponents by the QR method over T steps (QR every step), autonomous.
         case lyapunov
-        /// One full gradient-flossing step: record a T-step window of k exponents, differentiate, update.
+        /// One full gradient-flossing step: record a T-step window of k exponents, differentiate
+        /// through it and every QR, update W_rec and b_rec by Adam.
         case floss
+        /// One local gradient-flossing step: the same window, the local gradient.
+        case flossLocal = "floss-local"
         /// One N×N×N dgemm: the machine's BLAS peak, for scale.
         case dgemm
         /// The forward pass alone (the trajectory every training step starts from): a floor under
         /// the bptt and eprop steps.
         case forward
-        /// One Householder QR (dgeqrf + dorgqr, as every step of `lyapunov` does) of an N×k block:
-        /// T of them are a floor under the spectrum.
+        /// One re-orthonormalisation of a k×N block (CholeskyQR2, as every step of `lyapunov`
+        /// does): T of them are a floor under the spectrum.
         case qr
     }
 
@@ -55,22 +58,24 @@ public enum Benchmark {
     ///     bptt      6TBN² + 4TBNI + 6TBNO     forward W_rec·r, W_in·x, W_out·r; backward δ·W_rec, G·W_out;
     ///                                         ∂W_rec, ∂W_in, ∂W_out (2 FLOPs per multiply-add)
     ///     eprop     4TBN² + 4TBNI + 6TBNO     forward; L = G·W_out; ∂W_rec = Lᵀ·R̄, ∂W_in, ∂W_out
-    ///     lyapunov  T·(2N²k + 4Nk² − 4k³/3)   J·Q, then dgeqrf and dorgqr (2Nk² − 2k³/3 each)
+    ///     lyapunov  T·(2N²k + 4Nk² + 2k³/3)   J·Q, then CholeskyQR2: two rounds of dsyrk (Nk²),
+    ///                                         dpotrf (k³/3) and dtrsm (Nk²)
     ///     floss     2 × lyapunov              the window forward, and its adjoint about as much again
+    ///     floss-local  2 × lyapunov           the same window, and the local gradient
     ///     dgemm     2N³
     ///     forward   2TBN² + 2TBNI + 2TBNO     W_rec·r, W_in·x, W_out·r
-    ///     qr        4Nk² − 4k³/3              dgeqrf and dorgqr
+    ///     qr        4Nk² + 2k³/3              CholeskyQR2
     public static func flops(_ w: Workload, n: Int, t: Int, b: Int, k: Int) -> Double {
         let (N, T, B, K) = (Double(n), Double(t), Double(b), Double(k))
         let (I, O) = (Double(inputs), Double(outputs))
         switch w {
         case .bptt: return 6 * T * B * N * N + 4 * T * B * N * I + 6 * T * B * N * O
         case .eprop: return 4 * T * B * N * N + 4 * T * B * N * I + 6 * T * B * N * O
-        case .lyapunov: return T * (2 * N * N * K + 4 * N * K * K - 4 * K * K * K / 3)
-        case .floss: return 2 * T * (2 * N * N * K + 4 * N * K * K - 4 * K * K * K / 3)
+        case .lyapunov: return T * (2 * N * N * K + 4 * N * K * K + 2 * K * K * K / 3)
+        case .floss, .flossLocal: return 2 * T * (2 * N * N * K + 4 * N * K * K + 2 * K * K * K / 3)
         case .dgemm: return 2 * N * N * N
         case .forward: return 2 * T * B * N * N + 2 * T * B * N * I + 2 * T * B * N * O
-        case .qr: return 4 * N * K * K - 4 * K * K * K / 3
+        case .qr: return 4 * N * K * K + 2 * K * K * K / 3
         }
     }
 
@@ -91,8 +96,8 @@ public enum Benchmark {
             let options = LyapunovOptions(transient: 0, steps: t, qrEvery: 1)
             try options.validate(dimension: n, k: k)
             return { _ = try Lyapunov.spectrum(of: RNNMap(net), k: k, options: options, start: start) }
-        case .floss:
-            var config = FlossingConfig(mode: .full)
+        case .floss, .flossLocal:
+            var config = FlossingConfig(mode: w == .floss ? .full : .local)
             (config.k, config.window, config.transient) = (k, t, 0)
             try config.validate()
             try Lyapunov.checkExponentCount(k, units: n)
@@ -103,17 +108,12 @@ public enum Benchmark {
             return { _ = net.run(data) }
         case .qr:
             var rng = RandomStream(seed: 1, purpose: .network)
-            let block = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
-            let qr = HouseholderQR(rows: n, cols: k)
-            var q = Matrix(rows: n, cols: k), r = Matrix(rows: k, cols: k)
+            let block = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
+            let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
+            var q = block, logs = [Double](repeating: 0, count: k)
             return {
-                block.storage.withUnsafeBufferPointer { a in
-                    q.storage.withUnsafeMutableBufferPointer { qp in
-                        r.storage.withUnsafeMutableBufferPointer { rp in
-                            qr.factor(a.baseAddress!, lda: k, q: qp.baseAddress!, ldq: k, r: rp.baseAddress!, ldr: k)
-                        }
-                    }
-                }
+                _ = q.storage.withUnsafeMutableBufferPointer { $0.update(from: block.storage) }
+                qr.orthonormalize(&q, logDiagonal: &logs)
             }
         case .dgemm:
             var rng = RandomStream(seed: 1, purpose: .network)

@@ -13,6 +13,18 @@ public protocol DynamicalMap: AnyObject {
     func step(_ x: inout [Double], time t: Int)
     /// Q ← J_t(x)·Q for a row-major dimension×k tangent block Q; x is the state before the step.
     func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix)
+    /// The same with the tangent vectors as the rows of a k×dimension block Qᵀ: Qᵀ ← (J_t(x)·Q)ᵀ.
+    /// The spectrum keeps its block this way, LAPACK's column-major layout (`CholeskyQR2.Layout.rows`).
+    func applyJacobian(at x: [Double], time t: Int, toRows q: inout Matrix)
+}
+
+extension DynamicalMap {
+    /// By transposing around `applyJacobian(at:time:to:)`, for maps without a faster way.
+    public func applyJacobian(at x: [Double], time t: Int, toRows q: inout Matrix) {
+        var columns = q.transposed
+        applyJacobian(at: x, time: t, to: &columns)
+        q = columns.transposed
+    }
 }
 
 /// The RNN of <doc:TheModel> as a map on its pre-activations a (noise off):
@@ -30,7 +42,7 @@ public final class RNNMap: DynamicalMap {
     private var rates: [Double]       // φ(a)
     private var slopes: [Double]      // φ'(a)
     private var scaled: [Double] = []  // (diag(φ'(a))·Q)ᵀ, k×N
-    private var product: [Double] = [] // (J·Q)ᵀ, k×N
+    private var transposedBlock = Matrix(rows: 0, cols: 0)   // Qᵀ for the column-layout entry point
     private lazy var packedRecurrent = PackedMatrix(model.parameters.wRec)
 
     public init(_ model: RNN, inputs: Matrix? = nil) {
@@ -74,32 +86,42 @@ public final class RNNMap: DynamicalMap {
         }
     }
 
-    /// J·Q = (1 − α)·Q + α·W_rec·(D·Q), D = diag(φ'(a)), computed with the tangent vectors as rows,
-    /// (J·Q)ᵀ = (1 − α)·Qᵀ + α·(D·Q)ᵀ·W_recᵀ: the step's product is then the recurrence's kernel
-    /// with W_rec packed once for the map's life rather than by OpenBLAS on every step, and the k
-    /// tangent vectors are split between threads as trials are.
+    /// J·Q = (1 − α)·Q + α·W_rec·(D·Q), D = diag(φ'(a)), computed with the tangent vectors as rows
+    /// (`applyJacobian(at:time:toRows:)`) between two transposes.
     public func applyJacobian(at a: [Double], time t: Int, to q: inout Matrix) {
-        let (n, k) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
-        if scaled.count != n * k { (scaled, product) = ([Double](repeating: 0, count: n * k), [Double](repeating: 0, count: n * k)) }
+        let (n, k) = (q.rows, q.cols)
+        if transposedBlock.rows != k { transposedBlock = Matrix(rows: k, cols: n) }
+        q.storage.withUnsafeBufferPointer { qp in
+            transposedBlock.storage.withUnsafeMutableBufferPointer { biornn_transpose(qp.baseAddress!, k, $0.baseAddress!, n, n, k) }
+        }
+        applyJacobian(at: a, time: t, toRows: &transposedBlock)
+        transposedBlock.storage.withUnsafeBufferPointer { tp in
+            q.storage.withUnsafeMutableBufferPointer { biornn_transpose(tp.baseAddress!, n, $0.baseAddress!, k, k, n) }
+        }
+    }
+
+    /// (J·Q)ᵀ = (1 − α)·Qᵀ + α·(D·Q)ᵀ·W_recᵀ on the k×N block Qᵀ in place: the recurrence's kernel
+    /// with W_rec packed once for the map's life rather than by OpenBLAS on every step, and the k
+    /// tangent vectors split between threads as trials are.
+    public func applyJacobian(at a: [Double], time t: Int, toRows q: inout Matrix) {
+        let (k, n) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
+        precondition(n == dimension, "the tangent block is \(k)×\(n), the map's dimension \(dimension)")
+        if scaled.count != n * k { scaled = [Double](repeating: 0, count: n * k) }
         for j in 0..<n { slopes[j] = phi.derivative(a[j]) }
         let (slopes, packed) = (self.slopes, packedRecurrent)
         q.storage.withUnsafeMutableBufferPointer { qp in
             scaled.withUnsafeMutableBufferPointer { sp in
-                product.withUnsafeMutableBufferPointer { pp in
-                    let (q, s, p) = (qp.baseAddress!, sp.baseAddress!, pp.baseAddress!)
-                    biornn_transpose(q, k, p, n, n, k)   // Qᵀ, k×N
-                    for c in 0..<k {
-                        for j in 0..<n {
-                            let v = p[c * n + j]
-                            s[c * n + j] = slopes[j] * v     // (D·Q)ᵀ
-                            p[c * n + j] = (1 - alpha) * v   // (1 − α)·Qᵀ
-                        }
+                let (p, s) = (qp.baseAddress!, sp.baseAddress!)
+                for c in 0..<k {
+                    for j in 0..<n {
+                        let v = p[c * n + j]
+                        s[c * n + j] = slopes[j] * v     // (D·Q)ᵀ
+                        p[c * n + j] = (1 - alpha) * v   // (1 − α)·Qᵀ
                     }
-                    ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
-                        packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
-                                          into: p + rows.lowerBound * n, ldc: n)
-                    }
-                    biornn_transpose(p, n, q, k, k, n)   // back to N×k
+                }
+                ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
+                    packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
+                                      into: p + rows.lowerBound * n, ldc: n)
                 }
             }
         }

@@ -85,41 +85,50 @@ public enum Lyapunov {
     /// The first k exponents by the QR method (Benettin et al. 1980; Shimada & Nagashima 1979):
     ///
     ///     Q_0 orthonormal (QR of a Gaussian N×k block);  V_t = J_t·Q_{t−1}
-    ///     every q steps: V = Q·R (Householder, diag R ≥ 0), accumulate log R_ii
+    ///     every q steps: V = Q·R (diag R > 0), accumulate log R_ii
     ///     λ_i = (1/T)·Σ log R_ii        (natural log per step)
     ///
-    /// One BLAS product and, every q steps, one LAPACK QR per step; no allocation in the loop.
+    /// The block is kept as Qᵀ (one tangent vector per row) through the whole step: one product
+    /// per step and, every q steps, CholeskyQR2 with its Householder fallback (``CholeskyQR2``);
+    /// no transposes and no allocation in the loop.
     /// `start` replaces the seeded initial state (before the transient) and Q_0 (n×k,
     /// orthonormal) — for comparisons with other implementations from the same point.
     public static func spectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions(),
                                 start: (state: [Double], basis: Matrix)? = nil, progress: StepProgress? = nil) throws -> LyapunovResult {
+        try observedSpectrum(of: map, k: k, options: options, start: start, progress: progress).result
+    }
+
+    /// The same, calling `observe(Qᵀ)` after every re-orthonormalisation, and with the number of
+    /// steps that fell back to Householder: for tests of the basis and of the fallback.
+    public static func observedSpectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions(),
+                                        start: (state: [Double], basis: Matrix)? = nil, progress: StepProgress? = nil,
+                                        observe: ((Matrix) -> Void)? = nil) throws -> (result: LyapunovResult, fallbacks: Int) {
         let n = map.dimension
         try options.validate(dimension: n, k: k)
         var (x, t) = settledState(map, options, from: start?.state, progress: progress)
         var q: Matrix
         if let basis = start?.basis {
             precondition(basis.rows == n && basis.cols == k, "start basis is \(basis.rows)×\(basis.cols), expected \(n)×\(k)")
-            q = basis
+            q = basis.transposed
         } else {
             var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
-            q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+            q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q.transposed
         }
-        let qr = HouseholderQR(rows: n, cols: k)
-        var r = Matrix(rows: k, cols: k)
+        let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
         var accumulator = BlockAccumulator(count: k, steps: options.steps, blocks: options.blocks)
         var logs = [Double](repeating: 0, count: k)
         for s in 0..<options.steps {
-            map.applyJacobian(at: x, time: t, to: &q)
+            map.applyJacobian(at: x, time: t, toRows: &q)
             map.step(&x, time: t)
             t += 1
             if (s + 1) % options.qrEvery == 0 || s == options.steps - 1 {
-                qr.orthonormalize(&q, r: &r)
-                for i in 0..<k { logs[i] = log(r.storage[i * k + i]) }
+                qr.orthonormalize(&q, logDiagonal: &logs)
                 accumulator.add(step: s, logs)
+                observe?(q)
             }
             progress?.step(t)
         }
-        return accumulator.result(sorted: true)
+        return (accumulator.result(sorted: true), qr.fallbacks)
     }
 
     /// λ_max from one tangent vector, renormalised every q steps: v ← J_t·v, λ = (1/T)·Σ log‖v‖.

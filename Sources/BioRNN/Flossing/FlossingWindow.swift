@@ -48,22 +48,25 @@ public struct FlossingWindow {
     public func state(_ tau: Int) -> [Double] { Array(states[(tau * units)..<((tau + 1) * units)]) }
 
     /// Record a window. Seeds: the initial state a_0 = h0 + N(0, 1) from `initialConditionSeed`,
-    /// Q_0 from the QR of a Gaussian block from `orthonormalSeed`.
+    /// Q_0 from the QR of a Gaussian block from `orthonormalSeed`. `start` replaces both (a_0 and an
+    /// orthonormal N×k Q_0), for comparisons with other implementations from the same point.
     public static func record(_ map: RNNMap, k: Int, transient: Int, window: Int,
-                              initialConditionSeed: UInt64, orthonormalSeed: UInt64) throws -> FlossingWindow {
+                              initialConditionSeed: UInt64, orthonormalSeed: UInt64,
+                              start: (state: [Double], basis: Matrix)? = nil) throws -> FlossingWindow {
         let n = map.dimension
         try Lyapunov.checkExponentCount(k, units: n)
         guard window >= 1 else { throw InputError("window: must be ≥ 1, got \(window)") }
         guard transient >= 0 else { throw InputError("transient: must be ≥ 0, got \(transient)") }
         var rng = RandomStream(seed: initialConditionSeed, purpose: .initialCondition)
-        var a = map.initialState(using: &rng)
+        var a = start?.state ?? map.initialState(using: &rng)
         var states = a
         states.reserveCapacity((transient + window + 1) * n)
         for tau in 0..<transient { map.step(&a, time: tau); states += a }
         var orng = RandomStream(seed: orthonormalSeed, purpose: .orthonormal)
-        var q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+        var q = start?.basis ?? Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+        precondition(q.rows == n && q.cols == k, "start basis is \(q.rows)×\(q.cols), expected \(n)×\(k)")
         var bases = [q], factors: [Matrix] = []
-        let qr = HouseholderQR(rows: n, cols: k)
+        let qr = CholeskyQR2(dimension: n, count: k, layout: .columns)
         var sums = [Double](repeating: 0, count: k)
         for t in 1...window {
             let tau = transient + t
