@@ -121,7 +121,7 @@ struct ReproduceCommand: ParsableCommand {
             chaotic; bptt, eprop, eprop-random and modprop:0.1, each on Gaussian/tanh and Dale/relu networks (ModProp on \
             Dale/relu only); e-prop also flossed before training (local, full), during training (local) and with k = 3, \
             with more seeds for those paired comparisons. --scale quick: \(StudyScale.quick.summary) (minutes; CI's \
-            smoke test). default: \(StudyScale.standard.summary) (about an hour on 2 cores). paper: \
+            smoke test). default: \(StudyScale.standard.summary) (1.5–2 h on 2 cores). paper: \
             \(StudyScale.paper.summary), for a \
             cluster: with --list it writes DIR/sweep.json and prints one command per run (or run `biornn sweep \
             DIR/sweep.json --out DIR` as a Slurm array), then `biornn report DIR`. Resumable: rerun with the same \
