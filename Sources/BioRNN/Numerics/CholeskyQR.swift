@@ -23,10 +23,10 @@ import COpenBLAS
 /// tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of chaotic, ordered and saturated networks and
 /// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
-/// For k = 32 and n = 256 this costs about a quarter of Householder's unblocked dgeqr2 + dorg2r
-/// (all level 2 at that width) and needs no transposes: the block's layout is told to BLAS.
-/// Runs on one thread: splitting the Gram matrix's sums between threads would make the exponents
-/// depend on the thread count.
+/// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
+/// calls only, and it needs no transposes: the block's layout is told to BLAS (measurements in
+/// <doc:Performance#Re-orthonormalisation>). It runs on one thread: splitting the Gram matrix's
+/// sums between threads as they come would make the exponents depend on the thread count.
 public final class CholeskyQR2 {
     /// How the block is stored, as a row-major `Matrix`.
     public enum Layout: Sendable {
