@@ -159,7 +159,7 @@ public struct FlossingWindow {
                 let p = Matrix.product(.transposed, w, .none, vBar)                    // W_recᵀ V̄
                 var dq = qPrev
                 for j in 0..<n { let d = phi.derivative(prev[j]); for col in 0..<k { dq[j, col] *= d } }
-                grad.wRec = grad.wRec + alpha * Matrix.product(.none, vBar, .transposed, dq)
+                Matrix.gemm(.none, vBar, .transposed, dq, into: &grad.wRec, alpha: alpha, beta: 1)
                 var nextQBar = (1 - alpha) * vBar
                 for j in 0..<n {
                     let d = phi.derivative(prev[j]), dd = phi.secondDerivative(prev[j])
@@ -176,9 +176,9 @@ public struct FlossingWindow {
             if aBar.contains(where: { $0 != 0 }) {
                 let x = map.input(at: tau - 1)
                 let back = w.times(aBar, .transposed)
+                grad.wRec.addOuterProduct(aBar, prev.map { phi($0) }, alpha: alpha)
                 for j in 0..<n {
                     let aj = alpha * aBar[j]
-                    for i in 0..<n { grad.wRec[j, i] += aj * phi(prev[i]) }
                     for i in 0..<x.count { grad.wIn[j, i] += aj * x[i] }
                     grad.bRec[j] += aj
                     aBarPrev[j] += (1 - alpha) * aBar[j] + alpha * phi.derivative(prev[j]) * back[j]
@@ -215,18 +215,17 @@ public struct FlossingWindow {
                 let vBar = Self.qrAdjoint(q: q, r: r, qBar: nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] })
                 var dq = qPrev
                 for j in 0..<n { let d = phi.derivative(prev[j]); for col in 0..<k { dq[j, col] *= d } }
-                grad.wRec = grad.wRec + alpha * Matrix.product(.none, vBar, .transposed, dq)
+                Matrix.gemm(.none, vBar, .transposed, dq, into: &grad.wRec, alpha: alpha, beta: 1)
                 if stateTerm {
                     let p = Matrix.product(.transposed, w, .none, vBar)
+                    var s = [Double](repeating: 0, count: n)
                     for j in 0..<n {
-                        var s = 0.0
-                        for col in 0..<k { s += qPrev[j, col] * p[j, col] }
-                        s *= alpha * phi.secondDerivative(prev[j])
-                        guard s != 0 else { continue }
-                        for i in 0..<n { grad.wRec[j, i] += s * rBar[i] }
-                        for i in 0..<inputs { grad.wIn[j, i] += s * xBar[i] }
-                        grad.bRec[j] += s * bBar
+                        for col in 0..<k { s[j] += qPrev[j, col] * p[j, col] }
+                        s[j] *= alpha * phi.secondDerivative(prev[j])
+                        for i in 0..<inputs { grad.wIn[j, i] += s[j] * xBar[i] }
+                        grad.bRec[j] += s[j] * bBar
                     }
+                    grad.wRec.addOuterProduct(s, rBar)
                 }
             }
             // Advance the traces to a_τ.
