@@ -53,8 +53,7 @@ struct SweepCommand: ParsableCommand {
         let jobs = try validJobs(jobs)
         let c = try SweepConfig.read(path: config)
         if list {
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            for line in SweepRunner.commands(c, configPath: absolutePath(config), into: absolutePath(out), executable: executable) { print(line) }
+            for line in SweepRunner.commands(c, configPath: absolutePath(config), into: absolutePath(out), executable: runningExecutable) { print(line) }
             return
         }
         try runSweep(c, into: out, shard: try resolvedShard(shard, environment: ProcessInfo.processInfo.environment), jobs: jobs)
@@ -63,6 +62,12 @@ struct SweepCommand: ParsableCommand {
     func absolutePath(_ path: String) -> String {
         path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
+}
+
+/// The absolute path of this program (what `--list` prints and `--jobs` starts), or argv[0]
+/// where /proc is missing.
+var runningExecutable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
 /// `--jobs`: at least 1.
@@ -145,7 +150,7 @@ struct ReproduceCommand: ParsableCommand {
             try Directory.create(out)
             let path = (out as NSString).appendingPathComponent("sweep.json")
             try AtomicFile.write(config.json.serialized + "\n", to: path)
-            for command in SweepRunner.commands(config, configPath: path, into: out, executable: CommandLine.arguments[0]) { print(command) }
+            for command in SweepRunner.commands(config, configPath: path, into: out, executable: runningExecutable) { print(command) }
             return
         }
         try runSweep(config, into: out, shard: (0, 1), jobs: try validJobs(jobs ?? ProcessInfo.processInfo.activeProcessorCount))

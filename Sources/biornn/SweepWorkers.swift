@@ -36,7 +36,6 @@ struct SweepWorkers {
         for signal in Self.passedOn { sigaddset(&set, signal) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         BLAS.threadCount = 1
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
         environment[Self.parentVariable] = String(getpid())
@@ -45,7 +44,7 @@ struct SweepWorkers {
             let log = (claims as NSString).appendingPathComponent("worker-\(k).log")
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
+            p.executableURL = URL(fileURLWithPath: runningExecutable)
             p.arguments = ["sweep", configPath, "--out", dir,
                            "--shard", "\(shard.index)/\(shard.count)"]
             p.environment = environment
