@@ -97,7 +97,7 @@ func frozenPerStepObjective(_ w: FlossingWindow, direction d: Parameters, epsilo
             }
             var jac = Matrix(rows: n, cols: n)
             for r in 0..<n { for col in 0..<n { jac[r, col] = alpha * moved.wRec[r, col] * phi.derivative(a[col]) }; jac[r, r] += 1 - alpha }
-            let rr = try GSL.qr(GSL.gemm(.none, jac, .none, w.bases[t - 1])).r
+            let rr = try GSL.qr(GSL.gemm(.none, jac, .none, w.basis(t - 1))).r
             for i in 0..<w.k { total += c[i] * log(abs(rr[i, i])) }
         }
         let x = w.map.input(at: tau - 1)

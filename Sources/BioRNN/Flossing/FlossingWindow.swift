@@ -1,4 +1,5 @@
 import Foundation
+import COpenBLAS
 
 /// A flossing failure: the tangent space collapsed, so log R_ii and its gradient are undefined.
 public struct FlossingError: Error, CustomStringConvertible {
@@ -28,12 +29,15 @@ public enum FlossMode: String, CaseIterable, Sendable {
 /// forget the initial condition; its sensitivity to the weights grows like e^{λ·T0} in chaotic
 /// networks and carries no information about the exponents, which do not depend on where on the
 /// attractor the window starts.
+///
+/// The bases are kept as the spectrum keeps its block, Q_tᵀ with one tangent vector per row, and
+/// the gradients below are written on these transposes, so no step transposes a block.
 public struct FlossingWindow {
     public let map: RNNMap
     public let k: Int, transient: Int, window: Int
     /// a_τ, τ = 0…T0+Tf, each N long, flat.
     public let states: [Double]
-    /// Q_t (N×k), t = 0…Tf.
+    /// Q_tᵀ (k×N, one tangent vector per row), t = 0…Tf.
     public let bases: [Matrix]
     /// R_t (k×k), t = 1…Tf (index t − 1).
     public let factors: [Matrix]
@@ -46,6 +50,9 @@ public struct FlossingWindow {
     }
 
     public func state(_ tau: Int) -> [Double] { Array(states[(tau * units)..<((tau + 1) * units)]) }
+
+    /// Q_t as an N×k matrix.
+    public func basis(_ t: Int) -> Matrix { bases[t].transposed }
 
     /// Record a window. Seeds: the initial state a_0 = h0 + N(0, 1) from `initialConditionSeed`,
     /// Q_0 from the QR of a Gaussian block from `orthonormalSeed`. `start` replaces both (a_0 and an
@@ -63,14 +70,17 @@ public struct FlossingWindow {
         states.reserveCapacity((transient + window + 1) * n)
         for tau in 0..<transient { map.step(&a, time: tau); states += a }
         var orng = RandomStream(seed: orthonormalSeed, purpose: .orthonormal)
-        var q = start?.basis ?? Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
-        precondition(q.rows == n && q.cols == k, "start basis is \(q.rows)×\(q.cols), expected \(n)×\(k)")
+        let q0 = start?.basis ?? Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q
+        precondition(q0.rows == n && q0.cols == k, "start basis is \(q0.rows)×\(q0.cols), expected \(n)×\(k)")
+        var q = q0.transposed
         var bases = [q], factors: [Matrix] = []
-        let qr = CholeskyQR2(dimension: n, count: k, layout: .columns)
+        bases.reserveCapacity(window + 1)
+        factors.reserveCapacity(window)
+        let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
         var sums = [Double](repeating: 0, count: k)
         for t in 1...window {
             let tau = transient + t
-            map.applyJacobian(at: a, time: tau - 1, to: &q)
+            map.applyJacobian(at: a, time: tau - 1, toRows: &q)
             var r = Matrix(rows: k, cols: k)
             qr.orthonormalize(&q, r: &r)
             let scale = (0..<k).reduce(0.0) { max($0, r[$1, $1]) }
@@ -107,27 +117,45 @@ public struct FlossingWindow {
     ///
     ///     M = R·R̄ᵀ − Q̄ᵀ·Q,   V̄ = (Q̄ + Q·copyltu(M))·R⁻ᵀ,   copyltu(M) = tril(M) + tril(M, −1)ᵀ
     ///
-    /// (Walter & Lehmann 2018; Liao et al., PRX 2019, eq. for the reduced QR). R is well
-    /// conditioned here: `record` refuses windows whose R_ii collapse.
-    static func qrAdjoint(q: Matrix, r: Matrix, qBar: Matrix?, rBarDiagonal: [Double]) -> Matrix {
-        let (n, k) = (q.rows, q.cols)
-        var m = Matrix(rows: k, cols: k)
+    /// (Walter & Lehmann 2018; Liao et al., PRX 2019, eq. for the reduced QR), computed on the
+    /// transposes the window keeps (k×m, one vector per row): copyltu(M) is symmetric, so
+    ///
+    ///     V̄ᵀ = R⁻¹·(Q̄ᵀ + copyltu(M)·Qᵀ)
+    ///
+    /// one k×k×m product for M, one for V̄ᵀ and a triangular solve. R is well conditioned here:
+    /// `record` refuses windows whose R_ii collapse. `m` is k×k scratch.
+    static func qrAdjoint(qT: Matrix, r: Matrix, qBarT: Matrix?, rBarDiagonal: [Double],
+                          into vBarT: inout Matrix, scratch m: inout Matrix) {
+        let (k, n) = (qT.rows, qT.cols)
         for i in 0..<k { for j in 0..<k { m[i, j] = r[i, j] * rBarDiagonal[j] } }   // R·R̄ᵀ, R̄ diagonal
-        if let qBar { m = m - Matrix.product(.transposed, qBar, .none, q) }
-        var sym = m
-        for i in 0..<k { for j in (i + 1)..<max(i + 1, k) { sym[i, j] = m[j, i] } }   // copy lower to upper
-        var x = q * sym
-        if let qBar { x = x + qBar }
-        // V̄ = X·R⁻ᵀ: each row v of V̄ solves R·vᵀ = xᵀ (back substitution).
-        var vBar = Matrix(rows: n, cols: k)
-        for row in 0..<n {
-            for i in stride(from: k - 1, through: 0, by: -1) {
-                var s = x[row, i]
-                for j in (i + 1)..<max(i + 1, k) { s -= r[i, j] * vBar[row, j] }
-                vBar[row, i] = s / r[i, i]
+        if let qBarT { Matrix.gemm(.none, qBarT, .transposed, qT, into: &m, alpha: -1, beta: 1) }   // − Q̄ᵀQ
+        for i in 0..<k { for j in (i + 1)..<k { m[i, j] = m[j, i] } }   // copy lower to upper
+        if let qBarT { vBarT.withUnsafeMutableEntries { _ = $0.update(fromContentsOf: qBarT.storage) } }
+        Matrix.gemm(.none, m, .none, qT, into: &vBarT, alpha: 1, beta: qBarT == nil ? 0 : 1)
+        // V̄ᵀ ← R⁻¹·V̄ᵀ. LAPACK reads the row-major k×n block as its column-major n×k transpose V̄
+        // and R's row-major storage as Rᵀ (lower triangular), so it solves V̄·Rᵀ = X from the right.
+        var (nn, kk, one) = (Int32(n), Int32(k), 1.0)
+        r.storage.withUnsafeBufferPointer { rp in
+            vBarT.withUnsafeMutableEntries { v in
+                dtrsm_("R", "L", "N", "N", &nn, &kk, &one, rp.baseAddress, &kk, v.baseAddress, &nn)
             }
         }
-        return vBar
+    }
+
+    /// P = V̄ᵀ·W_rec (k×N, the rows of (W_recᵀ·V̄)ᵀ) on W_recᵀ packed once per gradient, the k rows
+    /// split between threads as the map's Jacobian products are.
+    private static func timesRecurrent(_ vBarT: Matrix, _ packed: PackedMatrix, into p: inout Matrix) {
+        let (k, n) = (vBarT.rows, vBarT.cols)
+        vBarT.storage.withUnsafeBufferPointer { vp in
+            p.withUnsafeMutableEntries { pp in
+                let (v, out) = (vp.baseAddress!, pp.baseAddress!)
+                out.update(repeating: 0, count: k * n)
+                ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
+                    packed.accumulate(rows: rows.count, alpha: 1, v + rows.lowerBound * n, ldr: n,
+                                      into: out + rows.lowerBound * n, ldc: n)
+                }
+            }
+        }
     }
 
     /// Exact reverse mode through the window and every QR step (the transient held fixed):
@@ -140,6 +168,8 @@ public struct FlossingWindow {
     ///       W̄_rec += α·ā_τ φ(a_{τ−1})ᵀ,  W̄_in += α·ā_τ x_{τ−1}ᵀ,  b̄_rec += α·ā_τ
     ///       ā_{τ−1} += (1 − α)·ā_τ + α·φ'(a_{τ−1}) ⊙ W_recᵀ ā_τ
     ///
+    /// The k + 1 outer products a step adds to W̄_rec are stacked and added as one product over
+    /// many steps (``OuterProductStack``); only W_recᵀ·V̄_t and the QR adjoint run step by step.
     /// In chaotic networks ā grows like e^{λ·Tf} backwards through the window, so the exact
     /// gradient's direction degrades with long windows: full flossing wants short windows
     /// (Tf ≈ 50 at λ ≈ 0.1 per step), local flossing does not (see the README's measurements).
@@ -147,45 +177,59 @@ public struct FlossingWindow {
         let model = map.model, n = units, alpha = model.alpha, phi = model.activation, w = model.parameters.wRec
         let c = globalFactors(target: target)
         var grad = Parameters(zerosLike: model.parameters)
-        var aBar = [Double](repeating: 0, count: n)
-        var qBar: Matrix? = nil
-        for tau in stride(from: transient + window, through: transient + 1, by: -1) {
+        let packed = PackedMatrix(w, transposed: true)
+        let outer = OuterProductStack(width: n, rowsPerStep: k + 1)
+        var vBar = Matrix(rows: k, cols: n), p = vBar, qBar = vBar, m = Matrix(rows: k, cols: k)
+        var aBar = [Double](repeating: 0, count: n), aBarPrev = aBar, slopes = aBar, rates = aBar
+        var started = false
+        for t in stride(from: window, through: 1, by: -1) {
+            let tau = transient + t
             let prev = state(tau - 1)
-            var aBarPrev = [Double](repeating: 0, count: n)
-            if tau > transient {
-                let t = tau - transient
-                let (q, r, qPrev) = (bases[t], factors[t - 1], bases[t - 1])
-                let vBar = Self.qrAdjoint(q: q, r: r, qBar: qBar, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] })
-                let p = Matrix.product(.transposed, w, .none, vBar)                    // W_recᵀ V̄
-                var dq = qPrev
-                for j in 0..<n { let d = phi.derivative(prev[j]); for col in 0..<k { dq[j, col] *= d } }
-                Matrix.gemm(.none, vBar, .transposed, dq, into: &grad.wRec, alpha: alpha, beta: 1)
-                var nextQBar = (1 - alpha) * vBar
-                for j in 0..<n {
-                    let d = phi.derivative(prev[j]), dd = phi.secondDerivative(prev[j])
-                    var s = 0.0
-                    for col in 0..<k {
-                        nextQBar[j, col] += alpha * d * p[j, col]
-                        s += qPrev[j, col] * p[j, col]
+            for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
+            let r = factors[t - 1]
+            Self.qrAdjoint(qT: bases[t], r: r, qBarT: started ? qBar : nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] },
+                           into: &vBar, scratch: &m)
+            started = true
+            Self.timesRecurrent(vBar, packed, into: &p)
+            // Q̄_{t−1}, ā_{τ−1}'s QR term, and the explicit rows α·V̄_t·(D·Q_{t−1})ᵀ.
+            let (left, right) = outer.next(rows: k, into: &grad.wRec)
+            bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
+                vBar.storage.withUnsafeBufferPointer { v in
+                    p.storage.withUnsafeBufferPointer { p in
+                        qBar.withUnsafeMutableEntries { qb in
+                            for j in 0..<n { aBarPrev[j] = 0 }
+                            for col in 0..<k {
+                                for j in 0..<n {
+                                    let e = col * n + j
+                                    qb[e] = (1 - alpha) * v[e] + alpha * slopes[j] * p[e]
+                                    left[e] = v[e]
+                                    right[e] = alpha * slopes[j] * qPrev[e]
+                                    aBarPrev[j] += qPrev[e] * p[e]
+                                }
+                            }
+                        }
                     }
-                    aBarPrev[j] += alpha * dd * s
                 }
-                qBar = nextQBar
             }
+            for j in 0..<n { aBarPrev[j] *= alpha * phi.secondDerivative(prev[j]) }
             // Through the dynamics a_τ = (1 − α)a_{τ−1} + α(W_rec φ(a_{τ−1}) + W_in x_{τ−1} + b_rec).
             if aBar.contains(where: { $0 != 0 }) {
                 let x = map.input(at: tau - 1)
                 let back = w.times(aBar, .transposed)
-                grad.wRec.addOuterProduct(aBar, prev.map { phi($0) }, alpha: alpha)
+                prev.withUnsafeBufferPointer { phi.apply($0.baseAddress!, to: &rates, count: n) }
+                let (left, right) = outer.next(rows: 1, into: &grad.wRec)
                 for j in 0..<n {
+                    left[j] = aBar[j]
+                    right[j] = alpha * rates[j]
                     let aj = alpha * aBar[j]
                     for i in 0..<x.count { grad.wIn[j, i] += aj * x[i] }
                     grad.bRec[j] += aj
-                    aBarPrev[j] += (1 - alpha) * aBar[j] + alpha * phi.derivative(prev[j]) * back[j]
+                    aBarPrev[j] += (1 - alpha) * aBar[j] + alpha * slopes[j] * back[j]
                 }
             }
-            aBar = aBarPrev
+            swap(&aBar, &aBarPrev)
         }
+        outer.flush(into: &grad.wRec)
         return grad
     }
 
@@ -200,41 +244,110 @@ public struct FlossingWindow {
     /// bias, all from τ = 0). For k = 1, V̄_t = c·v_t/‖v_t‖² and this is the local rule of <doc:GradientFlossing>. The
     /// factors c_i are the window's own exponents, known at its end: the per-step terms are
     /// sums a synapse can accumulate online, one per exponent, combined with the broadcast c_i.
+    /// The W̄_rec terms are stacked and added over many steps at once, as in the full gradient.
     func localGradient(target: Double, stateTerm: Bool) -> Parameters {
         let model = map.model, n = units, alpha = model.alpha, phi = model.activation, w = model.parameters.wRec
         let inputs = model.inputs
         let c = globalFactors(target: target)
         var grad = Parameters(zerosLike: model.parameters)
+        let packed = stateTerm ? PackedMatrix(w, transposed: true) : nil
+        let outer = OuterProductStack(width: n, rowsPerStep: k + 1)
+        var vBar = Matrix(rows: k, cols: n), p = vBar, m = Matrix(rows: k, cols: k)
         var rBar = [Double](repeating: 0, count: n), xBar = [Double](repeating: 0, count: inputs), bBar = 0.0
+        var slopes = rBar, s = rBar, rates = rBar
         for tau in 1...(transient + window) {
             let prev = state(tau - 1)
             if tau > transient {
                 // Traces r̄, x̄, b̄ are those of a_{τ−1}.
                 let t = tau - transient
-                let (q, r, qPrev) = (bases[t], factors[t - 1], bases[t - 1])
-                let vBar = Self.qrAdjoint(q: q, r: r, qBar: nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] })
-                var dq = qPrev
-                for j in 0..<n { let d = phi.derivative(prev[j]); for col in 0..<k { dq[j, col] *= d } }
-                Matrix.gemm(.none, vBar, .transposed, dq, into: &grad.wRec, alpha: alpha, beta: 1)
+                let r = factors[t - 1]
+                Self.qrAdjoint(qT: bases[t], r: r, qBarT: nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] },
+                               into: &vBar, scratch: &m)
+                for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
+                if let packed { Self.timesRecurrent(vBar, packed, into: &p) }
+                let (left, right) = outer.next(rows: k, into: &grad.wRec)
+                bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
+                    vBar.storage.withUnsafeBufferPointer { v in
+                        p.storage.withUnsafeBufferPointer { p in
+                            for j in 0..<n { s[j] = 0 }
+                            for col in 0..<k {
+                                for j in 0..<n {
+                                    let e = col * n + j
+                                    left[e] = v[e]
+                                    right[e] = alpha * slopes[j] * qPrev[e]
+                                    if stateTerm { s[j] += qPrev[e] * p[e] }
+                                }
+                            }
+                        }
+                    }
+                }
                 if stateTerm {
-                    let p = Matrix.product(.transposed, w, .none, vBar)
-                    var s = [Double](repeating: 0, count: n)
+                    let (left, right) = outer.next(rows: 1, into: &grad.wRec)
                     for j in 0..<n {
-                        for col in 0..<k { s[j] += qPrev[j, col] * p[j, col] }
                         s[j] *= alpha * phi.secondDerivative(prev[j])
                         for i in 0..<inputs { grad.wIn[j, i] += s[j] * xBar[i] }
                         grad.bRec[j] += s[j] * bBar
+                        left[j] = s[j]
+                        right[j] = rBar[j]
                     }
-                    grad.wRec.addOuterProduct(s, rBar)
                 }
             }
             // Advance the traces to a_τ.
             let x = map.input(at: tau - 1)
-            for i in 0..<n { rBar[i] = (1 - alpha) * rBar[i] + alpha * phi(prev[i]) }
+            prev.withUnsafeBufferPointer { phi.apply($0.baseAddress!, to: &rates, count: n) }
+            for i in 0..<n { rBar[i] = (1 - alpha) * rBar[i] + alpha * rates[i] }
             for i in 0..<inputs { xBar[i] = (1 - alpha) * xBar[i] + alpha * (x.isEmpty ? 0 : x[i]) }
             bBar = (1 - alpha) * bBar + alpha
         }
+        outer.flush(into: &grad.wRec)
         return grad
+    }
+}
+
+/// A sum of many outer products, Σ_r a_r·b_rᵀ (each a_r, b_r of length `width`), added to a
+/// matrix as one product Aᵀ·B of the stacked rows whenever the stacks fill, instead of one
+/// rank-one or rank-k update per step: a flossing window adds k + 1 of them to W̄_rec at every
+/// step, and one N×N×512 product runs near the dgemm peak where k×N×N updates do not. The
+/// stacks' size is fixed (at least 512 rows), so the order of the sums, and the bits, depend
+/// on the window alone.
+final class OuterProductStack {
+    let width: Int
+    let capacity: Int
+    private var count = 0
+    private let left: UnsafeMutablePointer<Double>
+    private let right: UnsafeMutablePointer<Double>
+
+    /// Room for at least 512 rows, and for at least one step's `rowsPerStep`.
+    init(width: Int, rowsPerStep: Int) {
+        self.width = width
+        capacity = max(512, rowsPerStep)
+        left = .allocate(capacity: capacity * width)
+        right = .allocate(capacity: capacity * width)
+    }
+
+    deinit {
+        left.deallocate()
+        right.deallocate()
+    }
+
+    /// Room for `rows` more pairs (a_r, b_r), rows × width each, to be filled by the caller before
+    /// the next call; the stacks are first added to `target` if they lack the room.
+    func next(rows: Int, into target: inout Matrix) -> (left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>) {
+        precondition(rows <= capacity, "\(rows) rows exceed the stack's \(capacity)")
+        if count + rows > capacity { flush(into: &target) }
+        defer { count += rows }
+        return (left + count * width, right + count * width)
+    }
+
+    /// target += Aᵀ·B over the rows stacked so far; empties the stacks.
+    func flush(into target: inout Matrix) {
+        precondition(target.rows == width && target.cols == width, "the target is \(target.rows)×\(target.cols), the stack's width \(width)")
+        guard count > 0 else { return }
+        target.withUnsafeMutableEntries { c in
+            BLAS.gemm(.transposed, .none, m: width, n: width, k: count, alpha: 1, a: left, lda: width, b: right, ldb: width,
+                      beta: 1, c: c.baseAddress!, ldc: width)
+        }
+        count = 0
     }
 }
 
