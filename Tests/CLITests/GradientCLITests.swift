@@ -133,26 +133,32 @@ struct RuleCLITests {
 /// The numbers must not depend on that count, and here they do not at all: the recurrent kernel's
 /// sums run in one order whatever rows a thread gets (NumericsTests checks that bit for bit), and
 /// each block of a split product is an OpenBLAS call whose entries sum in the same order as in
-/// one call. Sizes are chosen so that every split happens (N = 64, T = 100, B = 32: 1.3·10⁷
-/// multiply-adds per pass and per weight-gradient product; k = N = 128: 2.1·10⁶ per J·Q).
+/// one call. Sizes are chosen so that every split happens (the threshold is 2²² ≈ 4.2·10⁶
+/// multiply-adds: N = 64, T = 100, B = 32: 1.3·10⁷ per pass and per weight-gradient product;
+/// k = N = 192: 7.1·10⁶ per J·Q; flossing at N = 256, k = 64: 4.2·10⁶ per J·Q and per W_recᵀ·V̄,
+/// 3.4·10⁷ per stacked W̄_rec product).
 @Suite("results do not depend on the number of threads (end to end)")
 struct ThreadCountTests {
-    @Test("gradient --rule bptt|eprop and lyapunov print the same bytes on 1, 2 and 3 threads")
+    @Test("gradient --rule bptt|eprop, lyapunov and floss print the same bytes on 1, 2 and 3 threads")
     func sameBytes() throws {
         let dir = try CLI.temporaryDirectory()
         try Benchmark.model(units: 64).json.serialized.write(toFile: "\(dir)/m64.json", atomically: true, encoding: .utf8)
         try Benchmark.batch(steps: 100, trials: 32).json.serialized.write(toFile: "\(dir)/b.json", atomically: true, encoding: .utf8)
-        try Benchmark.model(units: 128).json.serialized.write(toFile: "\(dir)/m128.json", atomically: true, encoding: .utf8)
+        try Benchmark.model(units: 192).json.serialized.write(toFile: "\(dir)/m192.json", atomically: true, encoding: .utf8)
+        try Benchmark.model(units: 256).json.serialized.write(toFile: "\(dir)/m256.json", atomically: true, encoding: .utf8)
         let commands = [
             ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "bptt", "--loss", "mse", "--json"],
             ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "eprop", "--loss", "mse", "--json"],
-            ["lyapunov", "--model", "\(dir)/m128.json", "--k", "128", "--steps", "100", "--transient", "20", "--seed", "3", "--json"],
+            ["lyapunov", "--model", "\(dir)/m192.json", "--k", "192", "--steps", "100", "--transient", "20", "--seed", "3", "--json"],
+            ["floss", "--model", "\(dir)/m256.json", "--mode", "full", "--k", "64", "--window", "20", "--transient", "10",
+             "--iterations", "1", "--out", "\(dir)/flossed.json", "--json"],
         ]
         for command in commands {
             let outputs = try [1, 2, 3].map { threads in
                 let r = try CLI.run(command, environment: ["OPENBLAS_NUM_THREADS": "\(threads)"])
                 #expect(r.status == 0, "\(command[0]) on \(threads) threads: \(r.stderr)")
-                return r.stdout
+                let written = command[0] == "floss" ? (try? String(contentsOfFile: "\(dir)/flossed.json", encoding: .utf8)) ?? "" : ""
+                return r.stdout + written
             }
             #expect(!outputs[0].isEmpty)
             #expect(outputs[1] == outputs[0], "\(command.prefix(6).joined(separator: " ")): 2 threads differ from 1")

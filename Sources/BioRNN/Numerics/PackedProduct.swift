@@ -45,11 +45,11 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
 enum ThreadSplit {
     /// Runs `body` on contiguous ranges covering 0..<count, one per thread, at once, on at most
     /// `BLAS.threadCount` threads, and on the calling thread alone when `work` (multiply-adds) is
-    /// below 2²¹, where a second thread stops paying (<doc:Performance#When-a-second-thread-pays>).
+    /// below 2²², where a second thread stops paying (<doc:Performance#When-a-second-thread-pays>).
     /// The ranges differ in length by at most one.
     static func run(_ count: Int, work: Double, _ body: (Range<Int>) -> Void) {
         let threads = min(BLAS.threadCount, count)
-        guard threads > 1, work >= Double(1 << 21) else { body(0..<count); return }
+        guard threads > 1, work >= Double(1 << 22) else { body(0..<count); return }
         // Each call writes only its own rows, so the calls do not race, which the compiler
         // cannot see through the callers' pointers.
         nonisolated(unsafe) let body = body
