@@ -76,10 +76,12 @@ n=256 t=100 b=32   # the training workloads' sizes above
 forward=$("$biornn" bench --what forward --units $n --steps $t --trials $b --json | field ms_median)
 qr256=$("$biornn" bench --what qr --units 256 --k 256 --json | field ms_median)
 qr32=$("$biornn" bench --what qr --units 256 --k 32 --repeats 101 --json | field ms_median)
-python3 - "$forward" "$qr256" "$qr32" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
+jq256=$("$biornn" bench --what jacobian --units 256 --k 256 --repeats 101 --json | field ms_median)
+jq32=$("$biornn" bench --what jacobian --units 256 --k 32 --repeats 101 --json | field ms_median)
+python3 - "$forward" "$qr256" "$qr32" "$jq256" "$jq32" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
 import sys
-forward, qr256, qr32, eprop, spectrum, first32, peak = map(float, sys.argv[1:8])
-n, t, b = map(int, sys.argv[8:])
+forward, qr256, qr32, jq256, jq32, eprop, spectrum, first32, peak = map(float, sys.argv[1:10])
+n, t, b = map(int, sys.argv[10:])
 print(f"| forward pass, N = {n}, T = {t}, B = {b} | {forward:.1f} | e-prop step (JAX {eprop:.1f} ms) | {eprop / forward:.2f}× |")
 # e-prop's weight gradient is one more product, Lᵀ·R̄ over all T·B rows: 2·T·B·N² FLOPs, here
 # credited at the dgemm peak, which no product of this shape reaches.
@@ -87,6 +89,10 @@ product = 2 * t * b * n ** 2 / peak / 1e6
 print(f"| forward, plus e-prop's weight-gradient product at the dgemm peak | {forward + product:.1f} | e-prop step | {eprop / (forward + product):.2f}× |")
 print(f"| 1000 re-orthonormalisations of 256 × 256 | {1000 * qr256:.1f} | spectrum, k = 256 (JAX {spectrum:.1f} ms) | {spectrum / (1000 * qr256):.2f}× |")
 print(f"| 1000 re-orthonormalisations of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1f} ms) | {first32 / (1000 * qr32):.2f}× |")
+print(f"| 1000 J·Q products, N = k = 256 | {1000 * jq256:.1f} | | |")
+print(f"| 1000 J·Q products, N = 256, k = 32 | {1000 * jq32:.1f} | | |")
+print(f"| both, k = 256 | {1000 * (qr256 + jq256):.1f} | spectrum, k = 256 | {spectrum / (1000 * (qr256 + jq256)):.2f}× |")
+print(f"| both, k = 32 | {1000 * (qr32 + jq32):.1f} | λ_1…32 | {first32 / (1000 * (qr32 + jq32)):.2f}× |")
 CAP
 
 echo

@@ -10,8 +10,9 @@ struct BenchCommand: ParsableCommand {
             bptt and eprop: one training step (forward, gradient, Adam update) on B trials (--trials) of T steps (--steps). lyapunov: the first k \
             exponents over T steps, QR every step (k defaults to N). floss and floss-local: one full or local \
             gradient-flossing step over a T-step window (k defaults to 1). dgemm: one N×N×N matrix product, the BLAS peak for scale. forward: the forward pass \
-            alone, a floor under bptt and eprop. qr: one re-orthonormalisation (CholeskyQR2) of an N×k block (k defaults to N), \
-            T of which are a floor under lyapunov. The problem (N units, \
+            alone, a floor under bptt and eprop. qr: one re-orthonormalisation (CholeskyQR2) of an N×k block \
+            and jacobian: one product J·Q on an N×k block of tangent vectors (k defaults to N), T of each together \
+            a floor under lyapunov. The problem (N units, \
             g = 1.5, tanh, α = 0.1, I = 4, O = 2, Gaussian data, seed 1) and the FLOP counts are documented in \
             Benchmark.swift; --save DIR writes model.json, batch.json, start.json (x0, Q0) and reference.json (BioRNN's \
             BPTT and e-prop gradients, the k exponents over T steps from x0, Q0, and the full and local flossing loss, \
@@ -20,11 +21,11 @@ struct BenchCommand: ParsableCommand {
             OpenBLAS itself single-threaded except in dgemm.
             """
     )
-    @Option(help: "bptt, eprop, lyapunov, floss, floss-local, dgemm, forward or qr.") var what: String
+    @Option(help: "bptt, eprop, lyapunov, floss, floss-local, dgemm, forward, qr or jacobian.") var what: String
     @Option(parsing: .unconditional, help: "Number of units N (required).") var units: Whole?
     @Option(parsing: .unconditional, help: "Time steps T.") var steps: Whole = 100
     @Option(parsing: .unconditional, help: "Trials per batch B.") var trials: Whole = 32
-    @Option(parsing: .unconditional, help: "Number of exponents k (lyapunov and qr: default N; floss: default 1).") var k: Whole?
+    @Option(parsing: .unconditional, help: "Number of exponents k (lyapunov, qr and jacobian: default N; floss: default 1).") var k: Whole?
     @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).") var repeats: Whole = 7
     @Option(parsing: .unconditional, help: "Untimed warm-up repetitions.") var warmup: Whole = 2
     @Option(help: "Write the problem (model.json, batch.json, start.json) into this folder.") var save: String?
@@ -48,7 +49,7 @@ struct BenchCommand: ParsableCommand {
         guard b >= 1 && b <= 65536 else { throw InputError("trials: must lie in 1…65536, got \(b)") }
         try Trajectory.checkSize(steps: t, trials: b, units: n, field: .trials)
         guard repeats >= 1 && warmup >= 0 else { throw InputError("repeats: must be ≥ 1 (and warmup ≥ 0)") }
-        let k = self.k?.value ?? (workload == .lyapunov || workload == .qr ? n : 1)
+        let k = self.k?.value ?? ([.lyapunov, .qr, .jacobian].contains(workload) ? n : 1)
         try Lyapunov.checkExponentCount(k, units: n)
         if let save { try saveProblem(to: save, n: n, t: t, b: b, k: k) }
         let body = try Benchmark.work(workload, n: n, t: t, b: b, k: k)

@@ -34,6 +34,7 @@ struct BenchCLITests {
         // N = 6, k = 3: CholeskyQR2, two rounds of dsyrk and dtrsm (Nk² = 54 each) and dpotrf
         // (k³/3 = 9): 234; J·Q 2N²k = 216 per step.
         #expect(Benchmark.flops(.qr, n: 6, t: 1, b: 1, k: 3) == 234)
+        #expect(Benchmark.flops(.jacobian, n: 6, t: 1, b: 1, k: 3) == 216)
         #expect(Benchmark.flops(.lyapunov, n: 6, t: 10, b: 1, k: 3) == 4500)
         #expect(Benchmark.flops(.floss, n: 6, t: 10, b: 1, k: 3) == 9000)
         #expect(Benchmark.flops(.flossLocal, n: 6, t: 10, b: 1, k: 3) == 9000)
@@ -62,7 +63,7 @@ struct BenchCLITests {
     @Test("bad options exit 2 with one line naming the field")
     func errors() throws {
         for (args, message) in [
-            (["--what", "nope", "--units", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, floss-local, dgemm, forward, qr)"),
+            (["--what", "nope", "--units", "3"], "what: unknown workload 'nope' (known: bptt, eprop, lyapunov, floss, floss-local, dgemm, forward, qr, jacobian)"),
             (["--what", "qr", "--units", "4", "--k", "5"], "k: must lie in 1…4 (the number of units), got 5"),
             (["--what", "bptt", "--units", "0"], "units: must lie in 1…8192, got 0"),
             (["--what", "bptt"], "units: missing: the number of units N (--units N)"),

@@ -28,6 +28,9 @@ public enum Benchmark {
         /// One re-orthonormalisation of a k×N block (CholeskyQR2, as every step of `lyapunov`
         /// does): T of them are a floor under the spectrum.
         case qr
+        /// One Jacobian product J·Q on the k×N block of tangent vectors (as every step of
+        /// `lyapunov` does): T of them, with T re-orthonormalisations, are a floor under the spectrum.
+        case jacobian
     }
 
     public static let inputs = 4, outputs = 2, alpha = 0.1, gain = 1.5
@@ -65,6 +68,7 @@ public enum Benchmark {
     ///     dgemm     2N³
     ///     forward   2TBN² + 2TBNI + 2TBNO     W_rec·r, W_in·x, W_out·r
     ///     qr        4Nk² + 2k³/3              CholeskyQR2
+    ///     jacobian  2N²k                      W_rec·(D·Q)
     public static func flops(_ w: Workload, n: Int, t: Int, b: Int, k: Int) -> Double {
         let (N, T, B, K) = (Double(n), Double(t), Double(b), Double(k))
         let (I, O) = (Double(inputs), Double(outputs))
@@ -76,6 +80,7 @@ public enum Benchmark {
         case .dgemm: return 2 * N * N * N
         case .forward: return 2 * T * B * N * N + 2 * T * B * N * I + 2 * T * B * N * O
         case .qr: return 4 * N * K * K + 2 * K * K * K / 3
+        case .jacobian: return 2 * N * N * K
         }
     }
 
@@ -114,6 +119,14 @@ public enum Benchmark {
             return {
                 _ = q.storage.withUnsafeMutableBufferPointer { $0.update(from: block.storage) }
                 qr.orthonormalize(&q, logDiagonal: &logs)
+            }
+        case .jacobian:
+            let start = lyapunovStart(units: n, k: k), map = RNNMap(net)
+            let block = start.basis.transposed
+            var q = block
+            return {
+                _ = q.storage.withUnsafeMutableBufferPointer { $0.update(from: block.storage) }
+                map.applyJacobian(at: start.state, time: 0, toRows: &q)
             }
         case .dgemm:
             var rng = RandomStream(seed: 1, purpose: .network)
