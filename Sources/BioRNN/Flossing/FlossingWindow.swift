@@ -113,17 +113,17 @@ public struct FlossingWindow {
         }
     }
 
-    /// The adjoint of one thin QR step V = Q·R (m ≥ k, diag R > 0), given Q̄ and a diagonal R̄:
+    /// The adjoint of one thin QR step V = Q·R (V n×k, n ≥ k, diag R > 0), given Q̄ and a diagonal R̄:
     ///
     ///     M = R·R̄ᵀ − Q̄ᵀ·Q,   V̄ = (Q̄ + Q·copyltu(M))·R⁻ᵀ,   copyltu(M) = tril(M) + tril(M, −1)ᵀ
     ///
     /// (Walter & Lehmann 2018; Liao et al., PRX 2019, eq. for the reduced QR), computed on the
-    /// transposes the window keeps (k×m, one vector per row): copyltu(M) is symmetric, so
+    /// transposes the window keeps (k×n, one vector per row): copyltu(M) is symmetric, so
     ///
     ///     V̄ᵀ = R⁻¹·(Q̄ᵀ + copyltu(M)·Qᵀ)
     ///
-    /// one k×k×m product for M, one for V̄ᵀ and a triangular solve. R is well conditioned here:
-    /// `record` refuses windows whose R_ii collapse. `m` is k×k scratch.
+    /// one k×k×n product for M, one for V̄ᵀ and a triangular solve. R is well conditioned here:
+    /// `record` refuses windows whose R_ii collapse. `scratch` (k×k) holds M.
     static func qrAdjoint(qT: Matrix, r: Matrix, qBarT: Matrix?, rBarDiagonal: [Double],
                           into vBarT: inout Matrix, scratch m: inout Matrix) {
         let (k, n) = (qT.rows, qT.cols)
