@@ -22,13 +22,13 @@ enum CholeskyQRBudget {
     }
 }
 
-/// Runs CholeskyQR2 on A (m×n) in either layout and returns Q (m×n), R and the fallback count.
-func choleskyQR2(_ a: Matrix, layout: CholeskyQR2.Layout) -> (q: Matrix, r: Matrix, fallbacks: Int) {
-    let qr = CholeskyQR2(dimension: a.rows, count: a.cols, layout: layout)
-    var block = layout == .columns ? a : a.transposed
+/// Runs CholeskyQR2 on A (m×n, as its k×n transpose) and returns Q (m×n), R and the fallback count.
+func choleskyQR2(_ a: Matrix) -> (q: Matrix, r: Matrix, fallbacks: Int) {
+    let qr = CholeskyQR2(dimension: a.rows, count: a.cols)
+    var block = a.transposed
     var r = Matrix(rows: a.cols, cols: a.cols)
     qr.orthonormalize(&block, r: &r)
-    return (layout == .columns ? block : block.transposed, r, qr.fallbacks)
+    return (block.transposed, r, qr.fallbacks)
 }
 
 /// U·diag(σ)·Vᵀ (m×n) with σ log-spaced from 1 down to 1/κ: a block of known condition number.
@@ -45,12 +45,11 @@ func conditionedBlock(rows m: Int, cols n: Int, condition kappa: Double, seed: U
 
 @Suite("CholeskyQR2 with Householder fallback")
 struct CholeskyQRTests {
-    @Test("both layouts: QᵀQ = I, Q·R = A and R equal to Householder's within their budgets; R upper with R_ii > 0",
-          arguments: [CholeskyQR2.Layout.columns, .rows])
-    func factorisation(layout: CholeskyQR2.Layout) async {
+    @Test("QᵀQ = I, Q·R = A and R equal to Householder's within their budgets; R upper with R_ii > 0")
+    func factorisation() async {
         await propertyCheck(count: 100, input: qrCases) { c in
             let a = c.matrix()
-            let (q, r, _) = choleskyQR2(a, layout: layout)
+            let (q, r, _) = choleskyQR2(a)
             let defect = Matrix.product(.transposed, q, .none, q) - .identity(c.n)
             #expect(defect.frobeniusNorm <= CholeskyQRBudget.orthogonality(rows: c.m, cols: c.n), "\(c)")
             #expect((q * r - a).frobeniusNorm <= CholeskyQRBudget.residual(rows: c.m, cols: c.n) * a.frobeniusNorm, "\(c)")
@@ -66,14 +65,13 @@ struct CholeskyQRTests {
         }
     }
 
-    @Test("the fallback fires only when it must: κ = 10⁴ passes CholeskyQR2, κ = 10¹⁰ falls back; both end orthonormal",
-          arguments: [CholeskyQR2.Layout.columns, .rows])
-    func fallback(layout: CholeskyQR2.Layout) {
+    @Test("the fallback fires only when it must: κ = 10⁴ passes CholeskyQR2, κ = 10¹⁰ falls back; both end orthonormal")
+    func fallback() {
         // κ = 10⁴: the first round's Q₁ is off by about κ²·u·(mn) ≈ 1e-4, far inside the 0.1 rule.
         // κ = 10¹⁰: κ²·u ≫ 1, G is not numerically positive definite (or Q₁ useless): Householder.
         for (kappa, expected) in [(1e4, 0), (1e10, 1)] {
             let a = conditionedBlock(rows: 120, cols: 40, condition: kappa, seed: 3)
-            let (q, r, fallbacks) = choleskyQR2(a, layout: layout)
+            let (q, r, fallbacks) = choleskyQR2(a)
             #expect(fallbacks == expected, "κ = \(kappa)")
             let defect = Matrix.product(.transposed, q, .none, q) - .identity(40)
             #expect(defect.frobeniusNorm <= CholeskyQRBudget.orthogonality(rows: 120, cols: 40), "κ = \(kappa)")
@@ -84,8 +82,8 @@ struct CholeskyQRTests {
     @Test("log R_ii from the spectrum's entry point equals log of the full R's diagonal")
     func logDiagonal() {
         let a = conditionedBlock(rows: 50, cols: 12, condition: 100, seed: 9)
-        let (_, r, _) = choleskyQR2(a, layout: .rows)
-        let qr = CholeskyQR2(dimension: 50, count: 12, layout: .rows)
+        let (_, r, _) = choleskyQR2(a)
+        let qr = CholeskyQR2(dimension: 50, count: 12)
         var block = a.transposed, logs = [Double](repeating: 0, count: 12)
         qr.orthonormalize(&block, logDiagonal: &logs)
         // R_ii = (U₂)_ii·(U₁)_ii either way; log of a product versus a sum of logs: 2 roundings.

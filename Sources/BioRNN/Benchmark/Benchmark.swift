@@ -114,7 +114,7 @@ public enum Benchmark {
         case .qr:
             var rng = RandomStream(seed: 1, purpose: .network)
             let block = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
-            let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
+            let qr = CholeskyQR2(dimension: n, count: k)
             var q = block, logs = [Double](repeating: 0, count: k)
             return {
                 _ = q.storage.withUnsafeMutableBufferPointer { $0.update(from: block.storage) }

@@ -14,7 +14,7 @@ public protocol DynamicalMap: AnyObject {
     /// Q ← J_t(x)·Q for a row-major dimension×k tangent block Q; x is the state before the step.
     func applyJacobian(at x: [Double], time t: Int, to q: inout Matrix)
     /// The same with the tangent vectors as the rows of a k×dimension block Qᵀ: Qᵀ ← (J_t(x)·Q)ᵀ.
-    /// The spectrum keeps its block this way, LAPACK's column-major layout (`CholeskyQR2.Layout.rows`).
+    /// Spectra and flossing windows keep their blocks this way, as ``CholeskyQR2`` factors them.
     func applyJacobian(at x: [Double], time t: Int, toRows q: inout Matrix)
 }
 

@@ -114,7 +114,7 @@ public enum Lyapunov {
             var orng = RandomStream(seed: options.orthonormalSeed, purpose: .orthonormal)
             q = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &orng).qr.q.transposed
         }
-        let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
+        let qr = CholeskyQR2(dimension: n, count: k)
         var accumulator = BlockAccumulator(count: k, steps: options.steps, blocks: options.blocks)
         var logs = [Double](repeating: 0, count: k)
         for s in 0..<options.steps {

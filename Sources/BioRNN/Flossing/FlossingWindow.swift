@@ -76,7 +76,7 @@ public struct FlossingWindow {
         var bases = [q], factors: [Matrix] = []
         bases.reserveCapacity(window + 1)
         factors.reserveCapacity(window)
-        let qr = CholeskyQR2(dimension: n, count: k, layout: .rows)
+        let qr = CholeskyQR2(dimension: n, count: k)
         var sums = [Double](repeating: 0, count: k)
         for t in 1...window {
             let tau = transient + t

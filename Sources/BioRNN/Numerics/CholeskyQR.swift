@@ -3,6 +3,8 @@ import COpenBLAS
 
 /// Re-orthonormalises a block of k tangent vectors in ℝⁿ (k ≤ n) the way Lyapunov spectra and
 /// flossing windows do every step: V = Q·R with QᵀQ = I and R upper triangular with R_ii > 0,
+/// the block held as Vᵀ, a row-major k×n `Matrix` with one tangent vector per row (which is
+/// LAPACK's column-major V),
 /// by CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa & Yamamoto 2014), falling back to Householder
 /// (`HouseholderQR`) when V is too ill-conditioned for it (<doc:Numerics#Re-orthonormalisation>).
 ///
@@ -24,21 +26,12 @@ import COpenBLAS
 /// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
 /// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
-/// calls only, and it needs no transposes: the block's layout is told to BLAS (measurements in
+/// calls only, and it needs no transposes: BLAS reads the block as it is stored (measurements in
 /// <doc:Performance#Re-orthonormalisation>). It runs on one thread: splitting the Gram matrix's
 /// sums between threads as they come would make the exponents depend on the thread count.
 public final class CholeskyQR2 {
-    /// How the block is stored, as a row-major `Matrix`.
-    public enum Layout: Sendable {
-        /// n×k, one tangent vector per column (the flossing window's bases).
-        case columns
-        /// k×n, one tangent vector per row (the spectrum's block: LAPACK's column-major n×k).
-        case rows
-    }
-
     public let dimension: Int
     public let count: Int
-    public let layout: Layout
     /// How many factorisations fell back to Householder since this object was made.
     public private(set) var fallbacks = 0
 
@@ -52,10 +45,10 @@ public final class CholeskyQR2 {
     /// The fallback threshold on ‖U₂ − I‖_F (see the type's documentation).
     public static let secondRoundTolerance = 0.1
 
-    public init(dimension n: Int, count k: Int, layout: Layout) {
+    public init(dimension n: Int, count k: Int) {
         precondition(k >= 1 && n >= k, "CholeskyQR2 needs n ≥ k ≥ 1, got n = \(n), k = \(k)")
         BLAS.useOwnThreads()
-        (dimension, count, self.layout) = (n, k, layout)
+        (dimension, count) = (n, k)
         gram = Array(repeating: 0, count: k * k)
         first = gram
         copy = Array(repeating: 0, count: n * k)
@@ -64,7 +57,7 @@ public final class CholeskyQR2 {
         householderR = Matrix(rows: k, cols: k)
     }
 
-    /// V ← Q in place; log R_ii into `logDiagonal` (k values). The spectrum needs nothing else.
+    /// Vᵀ ← Qᵀ in place; log R_ii into `logDiagonal` (k values). The spectrum needs nothing else.
     public func orthonormalize(_ block: inout Matrix, logDiagonal: inout [Double]) {
         let k = count
         if factor(&block) {
@@ -74,7 +67,7 @@ public final class CholeskyQR2 {
         }
     }
 
-    /// V ← Q in place and R (k×k, row-major, upper) into `r`.
+    /// Vᵀ ← Qᵀ in place and R (k×k, row-major, upper) into `r`.
     public func orthonormalize(_ block: inout Matrix, r: inout Matrix) {
         let k = count
         precondition(r.rows == k && r.cols == k, "R is \(r.rows)×\(r.cols), expected \(k)×\(k)")
@@ -93,8 +86,8 @@ public final class CholeskyQR2 {
     /// after the Householder fallback (R in `householderR`). Either way `block` holds Q.
     private func factor(_ block: inout Matrix) -> Bool {
         let (n, k) = (dimension, count)
-        precondition(layout == .columns ? (block.rows == n && block.cols == k) : (block.rows == k && block.cols == n),
-                     "the block is \(block.rows)×\(block.cols), this factorisation is for n = \(n), k = \(k) (\(layout))")
+        precondition(block.rows == k && block.cols == n,
+                     "the block is \(block.rows)×\(block.cols), this factorisation is for k = \(k) vectors of n = \(n)")
         block.storage.withUnsafeBufferPointer { v in copy.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: v.baseAddress!, count: n * k) } }
         var accepted = round(&block)
         if accepted {
@@ -116,20 +109,13 @@ public final class CholeskyQR2 {
     /// One round: G = VᵀV, G = UᵀU (U into `gram`), V ← V·U⁻¹. False if the Cholesky factorisation fails.
     private func round(_ block: inout Matrix) -> Bool {
         var n = Int32(dimension), k = Int32(count), info: Int32 = 0, one = 1.0, zero = 0.0
-        // Column-major views: `.rows` stores V (n×k, leading dimension n), `.columns` Vᵀ (k×n, k).
-        var ld = layout == .rows ? n : k
+        // The row-major k×n block is LAPACK's column-major V (n×k, leading dimension n).
         block.storage.withUnsafeMutableBufferPointer { v in
             gram.withUnsafeMutableBufferPointer { g in
-                switch layout {
-                case .rows: dsyrk_("U", "T", &k, &n, &one, v.baseAddress, &ld, &zero, g.baseAddress, &k)      // G = VᵀV
-                case .columns: dsyrk_("U", "N", &k, &n, &one, v.baseAddress, &ld, &zero, g.baseAddress, &k)   // G = Vᵀ(Vᵀ)ᵀ
-                }
+                dsyrk_("U", "T", &k, &n, &one, v.baseAddress, &n, &zero, g.baseAddress, &k)   // G = VᵀV
                 dpotrf_("U", &k, g.baseAddress, &k, &info)
                 guard info == 0 else { return }
-                switch layout {
-                case .rows: dtrsm_("R", "U", "N", "N", &n, &k, &one, g.baseAddress, &k, v.baseAddress, &ld)     // V ← V·U⁻¹
-                case .columns: dtrsm_("L", "U", "T", "N", &k, &n, &one, g.baseAddress, &k, v.baseAddress, &ld)  // Vᵀ ← U⁻ᵀ·Vᵀ
-                }
+                dtrsm_("R", "U", "N", "N", &n, &k, &one, g.baseAddress, &k, v.baseAddress, &n)   // V ← V·U⁻¹
             }
         }
         return info == 0
@@ -138,18 +124,8 @@ public final class CholeskyQR2 {
     /// The fallback: Householder QR of the kept copy of V, Q into `block`, R into `householderR`.
     private func householderFactor(into block: inout Matrix) {
         let (n, k) = (dimension, count)
-        switch layout {
-        case .columns:
-            householderBlock.storage = copy
-        case .rows:
-            for c in 0..<k { for j in 0..<n { householderBlock.storage[j * k + c] = copy[c * n + j] } }
-        }
+        for c in 0..<k { for j in 0..<n { householderBlock.storage[j * k + c] = copy[c * n + j] } }
         householder.orthonormalize(&householderBlock, r: &householderR)
-        switch layout {
-        case .columns:
-            block.storage = householderBlock.storage
-        case .rows:
-            for c in 0..<k { for j in 0..<n { block.storage[c * n + j] = householderBlock.storage[j * k + c] } }
-        }
+        for c in 0..<k { for j in 0..<n { block.storage[c * n + j] = householderBlock.storage[j * k + c] } }
     }
 }
