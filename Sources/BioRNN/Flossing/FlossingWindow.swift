@@ -122,12 +122,13 @@ public struct FlossingWindow {
     ///
     ///     V̄ᵀ = R⁻¹·(Q̄ᵀ + copyltu(M)·Qᵀ)
     ///
-    /// one k×k×n product for M, one for V̄ᵀ and a triangular solve. R is well conditioned here:
-    /// `record` refuses windows whose R_ii collapse. `scratch` (k×k) holds M.
-    static func qrAdjoint(qT: Matrix, r: Matrix, qBarT: Matrix?, rBarDiagonal: [Double],
+    /// one k×k×n product for M, one for V̄ᵀ and a triangular solve. Here R̄ = diag(c_i / R_ii), the
+    /// loss's ∂L/∂R (c from `globalFactors`). R is well conditioned: `record` refuses windows whose
+    /// R_ii collapse. `scratch` (k×k) holds M.
+    static func qrAdjoint(qT: Matrix, r: Matrix, qBarT: Matrix?, c: [Double],
                           into vBarT: inout Matrix, scratch m: inout Matrix) {
         let (k, n) = (qT.rows, qT.cols)
-        for i in 0..<k { for j in 0..<k { m[i, j] = r[i, j] * rBarDiagonal[j] } }   // R·R̄ᵀ, R̄ diagonal
+        for i in 0..<k { for j in 0..<k { m[i, j] = r[i, j] * (c[j] / r[j, j]) } }   // R·R̄ᵀ, R̄ diagonal
         if let qBarT { Matrix.gemm(.none, qBarT, .transposed, qT, into: &m, alpha: -1, beta: 1) }   // − Q̄ᵀQ
         for i in 0..<k { for j in (i + 1)..<k { m[i, j] = m[j, i] } }   // copy lower to upper
         if let qBarT { vBarT.withUnsafeMutableEntries { _ = $0.update(fromContentsOf: qBarT.storage) } }
@@ -153,6 +154,31 @@ public struct FlossingWindow {
                 ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
                     packed.accumulate(rows: rows.count, alpha: 1, v + rows.lowerBound * n, ldr: n,
                                       into: out + rows.lowerBound * n, ldc: n)
+                }
+            }
+        }
+    }
+
+    /// What both gradients take from window step t once V̄_t is known: the explicit rows
+    /// α·V̄_t·(D·Q_{t−1})ᵀ, stacked into `outer` (D = diag(`slopes`), φ'(a_{τ−1})), and, given
+    /// P = V̄_tᵀ·W_rec, u_j = Σ_col Q_{t−1,j,col}·(W_recᵀV̄_t)_{j,col} into `u` (zeros without P).
+    private func stepTerms(_ t: Int, vBar: Matrix, slopes: [Double], p: Matrix?, into u: inout [Double],
+                           outer: OuterProductStack, gradient: inout Matrix) {
+        let (n, alpha) = (units, map.model.alpha)
+        let (left, right) = outer.next(rows: k, into: &gradient)
+        for j in 0..<n { u[j] = 0 }
+        bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
+            vBar.storage.withUnsafeBufferPointer { v in
+                for col in 0..<k {
+                    for j in 0..<n {
+                        let e = col * n + j
+                        left[e] = v[e]
+                        right[e] = alpha * slopes[j] * qPrev[e]
+                    }
+                }
+                guard let p else { return }
+                p.storage.withUnsafeBufferPointer { p in
+                    for col in 0..<k { for j in 0..<n { u[j] += qPrev[col * n + j] * p[col * n + j] } }
                 }
             }
         }
@@ -186,32 +212,21 @@ public struct FlossingWindow {
             let tau = transient + t
             let prev = state(tau - 1)
             for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
-            let r = factors[t - 1]
-            Self.qrAdjoint(qT: bases[t], r: r, qBarT: started ? qBar : nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] },
-                           into: &vBar, scratch: &m)
+            Self.qrAdjoint(qT: bases[t], r: factors[t - 1], qBarT: started ? qBar : nil, c: c, into: &vBar, scratch: &m)
             started = true
             Self.timesRecurrent(vBar, packed, into: &p)
-            // Q̄_{t−1}, ā_{τ−1}'s QR term, and the explicit rows α·V̄_t·(D·Q_{t−1})ᵀ.
-            let (left, right) = outer.next(rows: k, into: &grad.wRec)
-            bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
-                vBar.storage.withUnsafeBufferPointer { v in
-                    p.storage.withUnsafeBufferPointer { p in
-                        qBar.withUnsafeMutableEntries { qb in
-                            for j in 0..<n { aBarPrev[j] = 0 }
-                            for col in 0..<k {
-                                for j in 0..<n {
-                                    let e = col * n + j
-                                    qb[e] = (1 - alpha) * v[e] + alpha * slopes[j] * p[e]
-                                    left[e] = v[e]
-                                    right[e] = alpha * slopes[j] * qPrev[e]
-                                    aBarPrev[j] += qPrev[e] * p[e]
-                                }
-                            }
+            // The explicit rows, ā_{τ−1}'s QR term and Q̄_{t−1}.
+            stepTerms(t, vBar: vBar, slopes: slopes, p: p, into: &aBarPrev, outer: outer, gradient: &grad.wRec)
+            for j in 0..<n { aBarPrev[j] *= alpha * phi.secondDerivative(prev[j]) }
+            vBar.storage.withUnsafeBufferPointer { v in
+                p.storage.withUnsafeBufferPointer { p in
+                    qBar.withUnsafeMutableEntries { qb in
+                        for col in 0..<k {
+                            for j in 0..<n { qb[col * n + j] = (1 - alpha) * v[col * n + j] + alpha * slopes[j] * p[col * n + j] }
                         }
                     }
                 }
             }
-            for j in 0..<n { aBarPrev[j] *= alpha * phi.secondDerivative(prev[j]) }
             // Through the dynamics a_τ = (1 − α)a_{τ−1} + α(W_rec φ(a_{τ−1}) + W_in x_{τ−1} + b_rec).
             if aBar.contains(where: { $0 != 0 }) {
                 let x = map.input(at: tau - 1)
@@ -260,27 +275,10 @@ public struct FlossingWindow {
             if tau > transient {
                 // Traces r̄, x̄, b̄ are those of a_{τ−1}.
                 let t = tau - transient
-                let r = factors[t - 1]
-                Self.qrAdjoint(qT: bases[t], r: r, qBarT: nil, rBarDiagonal: (0..<k).map { c[$0] / r[$0, $0] },
-                               into: &vBar, scratch: &m)
+                Self.qrAdjoint(qT: bases[t], r: factors[t - 1], qBarT: nil, c: c, into: &vBar, scratch: &m)
                 for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
                 if let packed { Self.timesRecurrent(vBar, packed, into: &p) }
-                let (left, right) = outer.next(rows: k, into: &grad.wRec)
-                bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
-                    vBar.storage.withUnsafeBufferPointer { v in
-                        p.storage.withUnsafeBufferPointer { p in
-                            for j in 0..<n { s[j] = 0 }
-                            for col in 0..<k {
-                                for j in 0..<n {
-                                    let e = col * n + j
-                                    left[e] = v[e]
-                                    right[e] = alpha * slopes[j] * qPrev[e]
-                                    if stateTerm { s[j] += qPrev[e] * p[e] }
-                                }
-                            }
-                        }
-                    }
-                }
+                stepTerms(t, vBar: vBar, slopes: slopes, p: stateTerm ? p : nil, into: &s, outer: outer, gradient: &grad.wRec)
                 if stateTerm {
                     let (left, right) = outer.next(rows: 1, into: &grad.wRec)
                     for j in 0..<n {

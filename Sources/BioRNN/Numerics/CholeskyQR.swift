@@ -2,11 +2,11 @@ import Foundation
 import COpenBLAS
 
 /// Re-orthonormalises a block of k tangent vectors in ℝⁿ (k ≤ n) the way Lyapunov spectra and
-/// flossing windows do every step: V = Q·R with QᵀQ = I and R upper triangular with R_ii > 0,
-/// the block held as Vᵀ, a row-major k×n `Matrix` with one tangent vector per row (which is
-/// LAPACK's column-major V),
-/// by CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa & Yamamoto 2014), falling back to Householder
+/// flossing windows do every step: V = Q·R with QᵀQ = I and R upper triangular with R_ii > 0, by
+/// CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa & Yamamoto 2014), falling back to Householder
 /// (`HouseholderQR`) when V is too ill-conditioned for it (<doc:Numerics#Re-orthonormalisation>).
+/// The block is held as Vᵀ, a row-major k×n `Matrix` with one tangent vector per row, which is
+/// LAPACK's column-major V.
 ///
 /// One round of CholeskyQR is three level-3 calls:
 ///
