@@ -25,6 +25,22 @@ void biornn_leak(const double *restrict prev, double *restrict cur, const double
             cur[b * units + j] = (1 - alpha) * prev[b * units + j] + alpha * (cur[b * units + j] + bias[j]);
 }
 
+BIORNN_CLONES
+void biornn_narrow_products(const double *restrict x, long m, const double *restrict a, long lda, long rows,
+                            long j0, long j1, double *restrict p, long n, double *restrict s) {
+#pragma clang fp contract(off)
+    for (long row = 0; row < rows; row++) {
+        const double *restrict ar = a + row * lda;
+        for (long i = 0; i < m; i++) {
+            const double xi = x[row * m + i];
+            double *restrict pi = p + i * n;
+            for (long j = j0; j < j1; j++) pi[j] += xi * ar[j];
+        }
+        if (s)
+            for (long j = j0; j < j1; j++) s[j] += ar[j];
+    }
+}
+
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
     enum { tile = 8 };
     for (long i0 = 0; i0 < rows; i0 += tile) {

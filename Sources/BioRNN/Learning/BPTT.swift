@@ -98,13 +98,11 @@ func parameterGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Do
                 BLAS.gemm(.transposed, .none, m: N, n: N, k: rows, alpha: alpha, a: d, lda: N, b: rp.baseAddress!, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
             }
         }
-        if I > 0 {
-            batch.inputs.withUnsafeBufferPointer { x in
-                grad.wIn = Matrix.transposedNarrowProduct(d, x.baseAddress!, rows: rows, n: N, m: I, alpha: alpha)
-            }
+        batch.inputs.withUnsafeBufferPointer { x in
+            let (xTDelta, sums) = Matrix.narrowProducts(x.baseAddress, m: I, d, rows: rows, n: N, alpha: alpha, summingColumns: true)
+            (grad.wIn, grad.bRec) = (xTDelta.transposed, sums)
         }
     }
-    grad.bRec = columnSums(delta, rows: rows, cols: N).map { alpha * $0 }
     readoutGradients(&grad, batch, tr, g)
     return grad
 }

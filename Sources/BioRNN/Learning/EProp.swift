@@ -103,7 +103,7 @@ public struct EProp: LearningRule {
         if I > 0 {
             l.withUnsafeBufferPointer { lp in
                 xBar.withUnsafeBufferPointer { xp in
-                    grad.wIn = Matrix.transposedNarrowProduct(lp.baseAddress!, xp.baseAddress!, rows: T * B, n: N, m: I, alpha: 1)
+                    grad.wIn = Matrix.narrowProducts(xp.baseAddress!, m: I, lp.baseAddress!, rows: T * B, n: N, alpha: 1).product.transposed
                 }
             }
         }

@@ -54,10 +54,7 @@ public func readoutGradients(_ grad: inout Parameters, _ batch: Batch, _ tr: Tra
     guard T > 0 else { return }
     g.withUnsafeBufferPointer { gp in
         tr.r.withUnsafeBufferPointer { rp in
-            grad.wOut.storage.withUnsafeMutableBufferPointer { w in
-                BLAS.gemm(.transposed, .none, m: O, n: N, k: T * B, alpha: 1, a: gp.baseAddress!, lda: O,
-                          b: rp.baseAddress! + B * N, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
-            }
+            grad.wOut = Matrix.narrowProducts(gp.baseAddress!, m: O, rp.baseAddress! + B * N, rows: T * B, n: N, alpha: 1).product
         }
     }
     grad.bOut = columnSums(g, rows: T * B, cols: O)

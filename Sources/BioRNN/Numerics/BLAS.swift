@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import COpenBLAS
 import Dispatch
 import Synchronization
@@ -202,20 +203,33 @@ extension Matrix {
     /// A·B as a new matrix.
     public static func * (a: Matrix, b: Matrix) -> Matrix { product(.none, a, .none, b) }
 
-    /// α·Aᵀ·X for a tall A (rows×n, row-major at `a`) and a tall, narrow X (rows×m, m a handful of
-    /// columns, e.g. the inputs): the n×m weight gradient of an input matrix. OpenBLAS computes the
-    /// transpose, α·Xᵀ·A (m×n), several times faster than this product directly
-    /// (<doc:Performance#Narrow-weight-gradients>), so that is what is computed, and the small
-    /// result is transposed.
-    static func transposedNarrowProduct(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>,
-                                        rows: Int, n: Int, m: Int, alpha: Double) -> Matrix {
-        var transposed = [Double](repeating: 0, count: m * n)
-        if rows > 0 && n > 0 && m > 0 {
-            transposed.withUnsafeMutableBufferPointer { c in
-                BLAS.gemm(.transposed, .none, m: m, n: n, k: rows, alpha: alpha, a: x, lda: m, b: a, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
+    /// α·Xᵀ·A (m×n) and, when `summingColumns`, α·Σ_rows A (n) for a tall A (rows×n, row-major at `a`)
+    /// and a tall, narrow X (rows×m, m a handful of columns: the inputs, the outputs): the
+    /// weight gradients of the narrow matrices, and of a bias. One pass over A's rows
+    /// (`biornn_narrow_products`), split by A's columns between threads, every entry summing
+    /// the rows in order, so its bits do not depend on the thread count; a GEMM this narrow
+    /// spends its time packing A (<doc:Performance#Narrow-weight-gradients>).
+    static func narrowProducts(_ x: UnsafePointer<Double>?, m: Int, _ a: UnsafePointer<Double>, rows: Int, n: Int,
+                               alpha: Double, summingColumns: Bool = false) -> (product: Matrix, sums: [Double]) {
+        var product = [Double](repeating: 0, count: m * n)
+        var sums = [Double](repeating: 0, count: summingColumns ? n : 0)
+        if rows > 0 && n > 0 {
+            product.withUnsafeMutableBufferPointer { pp in
+                sums.withUnsafeMutableBufferPointer { sp in
+                    // Each call writes its own columns. An empty array's base address may be
+                    // non-nil (shared storage), so no sums is passed as nil, not as the empty array.
+                    let (p, s) = (pp.baseAddress, summingColumns ? sp.baseAddress : nil)
+                    ThreadSplit.run(n, work: Double(rows) * Double(n) * Double(m + 1)) { cols in
+                        biornn_narrow_products(x, m, a, n, rows, cols.lowerBound, cols.upperBound, p, n, s)
+                    }
+                }
             }
         }
-        return Matrix(rows: m, cols: n, storage: transposed).transposed
+        if alpha != 1 {
+            for idx in product.indices { product[idx] *= alpha }
+            for idx in sums.indices { sums[idx] *= alpha }
+        }
+        return (Matrix(rows: m, cols: n, storage: product), sums)
     }
 
     /// op(A)·x as a new vector.

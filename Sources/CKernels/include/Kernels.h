@@ -84,6 +84,19 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
 /// a whole panel. Each sum runs j = 0, 1, …, k − 1 with one fused multiply-add per term and is
 /// then scaled and added to C, so every output has the same bits on every CPU and however the
 /// rows are split between threads.
+/// The weight gradients of the narrow matrices (W_in, W_out) and of a bias, from a tall block A
+/// (rows×n, row-major, leading dimension lda) and a tall, narrow X (rows×m, m a handful):
+///
+///     P[i·n + j] += Σ_row X[row·m + i]·A[row·lda + j],   S[j] += Σ_row A[row·lda + j]
+///
+/// for the columns j0 ≤ j < j1 only (S may be NULL). Each sum runs the rows in order, one
+/// multiply and one add per term, so a column's bits do not depend on which range it is in:
+/// columns split between threads give the same bits as one call. One pass over A's rows
+/// instead of a GEMM, which for m this small spends its time packing A (see the Performance
+/// article of the BioRNN documentation).
+void biornn_narrow_products(const double *x, long m, const double *a, long lda, long rows,
+                            long j0, long j1, double *p, long n, double *s);
+
 long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an n×k matrix
 /// M_ij = m[i·rowStride + j·colStride] (rowStride 1, colStride n packs a row-major matrix's transpose).
 void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
