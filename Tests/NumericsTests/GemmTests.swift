@@ -96,6 +96,38 @@ struct GemmTests {
         }
     }
 
+    /// The narrow weight gradients' pass: P = Xᵀ·A (m×n) and S = 1ᵀ·A, rows 1…200 against the
+    /// vector width, m 0…5 (no inputs, and more than the usual handful).
+    @Test("narrow products Xᵀ·A and column sums equal GSL dgemm within 2·γ_{rows+2}·|X|ᵀ|A| (S: X = 1)")
+    func narrowProductsMatchOracle() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...200), Gen.int(in: 1...70), Gen.int(in: 0...5), Gen<UInt64>.value()) { rows, n, m, seed in
+            var rng = RandomStream(seed: seed)
+            let x = Matrix.randomNormal(rows: rows, cols: m, sd: 1, using: &rng)
+            let a = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let (p, s) = narrowProducts(x, a, columnBlocks: [n])
+            let ones = Matrix(rows: rows, cols: 1, storage: [Double](repeating: 1, count: rows))
+            for (ours, weights) in [(p, x), (s, ones)] where weights.cols > 0 {
+                let oracle = GSL.gemm(.transposed, weights, .none, a)
+                expectWithin(ErrorBudget.gemm(.transposed, weights, .none, a, c0: nil, alpha: 1, beta: 0), ours, oracle)
+            }
+        }
+    }
+
+    /// Why the pass may split A's columns between threads: each entry sums the rows in order
+    /// whichever block of columns it is in (exact, not a tolerance).
+    @Test("narrow products: the same bits however the columns are split into blocks")
+    func narrowProductsSplitInvariance() async {
+        await propertyCheck(count: 50, input: Gen.int(in: 1...100), Gen.int(in: 2...70), Gen.int(in: 1...5), Gen<UInt64>.value()) { rows, n, m, seed in
+            var rng = RandomStream(seed: seed)
+            let x = Matrix.randomNormal(rows: rows, cols: m, sd: 1, using: &rng)
+            let a = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let cut = 1 + Int(rng.next() % UInt64(n - 1))   // two blocks, 1…n−1 and the rest
+            let whole = narrowProducts(x, a, columnBlocks: [n])
+            let split = narrowProducts(x, a, columnBlocks: [cut, n - cut])
+            #expect(whole.p == split.p && whole.s == split.s, "columns split at \(cut)")
+        }
+    }
+
     @Test("matrix-vector products and rank-1 updates equal the oracle's gemm on column vectors")
     func gemvAndGer() async {
         await propertyCheck(count: 100, input: dimension, dimension, Gen<Transpose>.case, Gen<UInt64>.value()) { m, n, trans, seed in
@@ -159,6 +191,27 @@ func packedProduct(_ r: Matrix, _ stored: Matrix, transposed: Bool, c0: Matrix, 
         }
     }
     return c
+}
+
+/// Xᵀ·A (m×n) and the column sums of A (1×n) by CKernels' narrow products, computed block by
+/// block over A's columns (`columnBlocks` sums to A's columns).
+func narrowProducts(_ x: Matrix, _ a: Matrix, columnBlocks: [Int]) -> (p: Matrix, s: Matrix) {
+    let (rows, n, m) = (a.rows, a.cols, x.cols)
+    var p = [Double](repeating: 0, count: m * n), s = [Double](repeating: 0, count: n)
+    x.storage.withUnsafeBufferPointer { xp in
+        a.storage.withUnsafeBufferPointer { ap in
+            p.withUnsafeMutableBufferPointer { pp in
+                s.withUnsafeMutableBufferPointer { sp in
+                    var first = 0
+                    for count in columnBlocks {
+                        biornn_narrow_products(xp.baseAddress, m, ap.baseAddress!, n, rows, first, first + count, pp.baseAddress, n, sp.baseAddress!)
+                        first += count
+                    }
+                }
+            }
+        }
+    }
+    return (Matrix(rows: m, cols: n, storage: p), Matrix(rows: 1, cols: n, storage: s))
 }
 
 /// Matrix.gemm on the case against GSL's dgemm, entry by entry within `ErrorBudget.gemm`.
