@@ -102,6 +102,25 @@ static inline __attribute__((always_inline)) void packedTile(int rowsHere, const
 }
 
 BIORNN_CLONES
+void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const double *m, long ldm,
+                     double *c, long ldc) {
+#pragma clang fp contract(off)
+    for (long b = 0; b < rows; b++)
+        for (long o = 0; o < n; o++) {
+            const double *x = r + b * ldr, *w = m + o * ldm;
+            vec8 sum = {0};
+            long j = 0;
+            for (; j + 8 <= k; j += 8) sum = __builtin_elementwise_fma(*(const vec8u *)(x + j), *(const vec8u *)(w + j), sum);
+            double lanes[8];
+            memcpy(lanes, &sum, sizeof lanes);
+            for (; j < k; j++) lanes[j % 8] = __builtin_elementwise_fma(x[j], w[j], lanes[j % 8]);
+            double total = lanes[0];
+            for (int l = 1; l < 8; l++) total += lanes[l];
+            c[b * ldc + o] += total;
+        }
+}
+
+BIORNN_CLONES
 void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
                            const double *packed, double *c, long ldc) {
     for (long i0 = 0; i0 < n; i0 += PANEL) {

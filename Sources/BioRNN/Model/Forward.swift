@@ -35,16 +35,16 @@ extension RNN {
     ///     A_t = (1 − α)·A_{t−1} + α·(R_{t−1}·W_recᵀ + X_t·W_inᵀ + 1·b_recᵀ) [+ √α·σ·Ξ_t]
     ///     R_t = φ(A_t),   Y_t = R_t·W_outᵀ + 1·b_outᵀ
     ///
-    /// with B×N state blocks A_t. The input drive X·W_inᵀ of all steps is one GEMM, as is the
-    /// readout of all steps; the time loop does one B×N·N×N product per step with W_rec packed
-    /// once (`PackedMatrix`), splits the trials between threads, and allocates nothing.
+    /// with B×N state blocks A_t. The time loop does one B×N·N×N product per step with W_rec packed
+    /// once (`PackedMatrix`), and the input drive and the readout of the same rows while they are
+    /// in cache; it splits the trials between threads and allocates nothing.
     /// Private noise (σ > 0) is drawn from `RandomStream(seed: noiseSeed, purpose: .noise)`.
     public func run(_ batch: Batch, noiseSeed: UInt64 = 0) -> Trajectory {
         precondition(batch.inputSize == inputs, "batch has \(batch.inputSize) inputs, the model \(inputs)")
         let (T, B, N, I, O) = (batch.steps, batch.trials, units, inputs, outputs)
         let p = parameters
         // Every entry is written before it is read: block 0 from h0, blocks 1…T by the input
-        // GEMM (or zeroed without inputs), the recurrence, φ and the readout.
+        // drive (zeros without inputs), the recurrence, φ and the readout.
         var a = [Double](uninitializedCount: (T + 1) * B * N)
         var r = [Double](uninitializedCount: (T + 1) * B * N)
         var y = [Double](uninitializedCount: T * B * O)
@@ -52,51 +52,47 @@ extension RNN {
         var noise = RandomStream(seed: noiseSeed, purpose: .noise)
         let noiseScale = alpha.squareRoot() * noiseSD
 
+        // W_rec, and W_in, packed once for the T steps; W_out is read row by row (`biornn_dot_rows`).
+        let recurrent = PackedMatrix(p.wRec), input = I > 0 ? PackedMatrix(p.wIn) : nil
         a.withUnsafeMutableBufferPointer { ap in
             r.withUnsafeMutableBufferPointer { rp in
                 let a = ap.baseAddress!, r = rp.baseAddress!
                 for b in 0..<B { for j in 0..<N { a[b * N + j] = p.h0[j]; r[b * N + j] = phi(p.h0[j]) } }
                 guard T > 0 else { return }
-                // Input drive of every step at once, into the a_1…a_T blocks: A_t ← X_t·W_inᵀ.
-                if I > 0 {
-                    batch.inputs.withUnsafeBufferPointer { x in
-                        p.wIn.storage.withUnsafeBufferPointer { w in
-                            BLAS.gemm(.none, .transposed, m: T * B, n: N, k: I, alpha: 1, a: x.baseAddress!, lda: I,
-                                      b: w.baseAddress!, ldb: I, beta: 0, c: a + B * N, ldc: N)
-                        }
-                    }
-                } else {
-                    (a + B * N).initialize(repeating: 0, count: T * B * N)
-                }
-                // The recurrence, trial by trial independent: with private noise one thread draws
-                // it in the order above for all trials; without, the trials are split between
-                // threads, each running every step on its own rows.
-                let recurrent = PackedMatrix(p.wRec)
-                p.bRec.withUnsafeBufferPointer { bias in
-                    func recurrence(_ trials: Range<Int>, noise: UnsafeMutablePointer<RandomStream>?) {
-                        let offset = trials.lowerBound * N, rows = trials.count
-                        for t in 1...T {
-                            let cur = a + t * B * N + offset, prev = a + (t - 1) * B * N + offset
-                            biornn_leak(prev, cur, bias.baseAddress!, alpha, rows, N)   // A_t ← (1 − α)·A_{t−1} + α·(A_t + b_rec)
-                            // A_t += α·R_{t−1}·W_recᵀ
-                            recurrent.accumulate(rows: rows, alpha: alpha, r + (t - 1) * B * N + offset, ldr: N, into: cur, ldc: N)
-                            if let noise { for idx in 0..<(rows * N) { cur[idx] += noiseScale * noise.pointee.normal() } }
-                            phi.apply(cur, to: r + t * B * N + offset, count: rows * N)
-                        }
-                    }
-                    if noiseScale > 0 {
-                        recurrence(0..<B, noise: &noise)
-                    } else {
-                        ThreadSplit.run(B, work: Double(T * B) * Double(N * N)) { recurrence($0, noise: nil) }
-                    }
-                }
-                // Readout of every step at once: Y = R_{1…T}·W_outᵀ + b_out.
                 y.withUnsafeMutableBufferPointer { yp in
-                    let y = yp.baseAddress!
-                    for row in 0..<(T * B) { for k in 0..<O { y[row * O + k] = p.bOut[k] } }
-                    p.wOut.storage.withUnsafeBufferPointer { w in
-                        BLAS.gemm(.none, .transposed, m: T * B, n: O, k: N, alpha: 1, a: r + B * N, lda: N,
-                                  b: w.baseAddress!, ldb: N, beta: 1, c: y, ldc: O)
+                    batch.inputs.withUnsafeBufferPointer { xp in
+                        p.wOut.storage.withUnsafeBufferPointer { wOut in
+                            p.bRec.withUnsafeBufferPointer { bias in
+                                let (y, x, wOut, bias) = (yp.baseAddress, xp.baseAddress, wOut.baseAddress, bias.baseAddress!)
+                                // Every step of the given trials, all in cache: rows b of A_t, R_t, Y_t.
+                                func recurrence(_ trials: Range<Int>, noise: UnsafeMutablePointer<RandomStream>?) {
+                                    let offset = trials.lowerBound * N, rows = trials.count
+                                    for t in 1...T {
+                                        let cur = a + t * B * N + offset, prev = a + (t - 1) * B * N + offset
+                                        // A_t ← X_t·W_inᵀ, then (1 − α)·A_{t−1} + α·(A_t + b_rec), then += α·R_{t−1}·W_recᵀ
+                                        cur.update(repeating: 0, count: rows * N)
+                                        input?.accumulate(rows: rows, alpha: 1, x! + ((t - 1) * B + trials.lowerBound) * I, ldr: I, into: cur, ldc: N)
+                                        biornn_leak(prev, cur, bias, alpha, rows, N)
+                                        recurrent.accumulate(rows: rows, alpha: alpha, r + (t - 1) * B * N + offset, ldr: N, into: cur, ldc: N)
+                                        if let noise { for idx in 0..<(rows * N) { cur[idx] += noiseScale * noise.pointee.normal() } }
+                                        phi.apply(cur, to: r + t * B * N + offset, count: rows * N)
+                                        // Y_t = R_t·W_outᵀ + b_out
+                                        guard O > 0, let y else { continue }
+                                        let out = y + ((t - 1) * B + trials.lowerBound) * O
+                                        for b in 0..<rows { for k in 0..<O { out[b * O + k] = p.bOut[k] } }
+                                        biornn_dot_rows(rows, O, N, r + t * B * N + offset, N, wOut, N, out, O)
+                                    }
+                                }
+                                // The trials are independent: with private noise one thread draws it in
+                                // the order above for all trials; without, the trials are split between
+                                // threads, each running every step on its own rows.
+                                if noiseScale > 0 {
+                                    recurrence(0..<B, noise: &noise)
+                                } else {
+                                    ThreadSplit.run(B, work: Double(T * B) * Double(N * N)) { recurrence($0, noise: nil) }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -97,6 +97,17 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
 void biornn_narrow_products(const double *x, long m, const double *a, long lda, long rows,
                             long j0, long j1, double *p, long n, double *s);
 
+/// Products with a short, wide matrix M (n×k, n a handful: the readout W_out), one dot product
+/// of length k per entry:
+///
+///     C[b·ldc + o] += Σ_{j<k} R[b·ldr + j]·M[o·ldm + j]          b < rows, o < n
+///
+/// Each sum keeps 8 partial sums, lane l taking j ≡ l (mod 8) by fused multiply-adds in order of
+/// j, and adds them lane 0…7 in order at the end: the same bits on every CPU and for every split
+/// of the rows. (A panel of the packed product below would be 32 wide for these few rows of M.)
+void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const double *m, long ldm,
+                     double *c, long ldc);
+
 long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an n×k matrix
 /// M_ij = m[i·rowStride + j·colStride] (rowStride 1, colStride n packs a row-major matrix's transpose).
 void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
