@@ -96,6 +96,39 @@ struct GemmTests {
         }
     }
 
+    /// The readout's kernel, C += R·Mᵀ for a short M (n = 1…4 rows): k 1…70 covers every remainder
+    /// of the 8 lanes, and rows are computed one block at a time at a random cut, which must give
+    /// the same bits as one call.
+    @Test("dot rows C += R·Mᵀ equal GSL dgemm within 2·γ_{k+2}·(|R||Mᵀ| + |C₀|), the same bits for any split of the rows")
+    func dotRowsMatchOracle() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 2...11), Gen.int(in: 1...4), Gen.int(in: 1...70), Gen<UInt64>.value()) { rows, n, k, seed in
+            var rng = RandomStream(seed: seed)
+            let r = Matrix.randomNormal(rows: rows, cols: k, sd: 1, using: &rng)
+            let m = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
+            let c0 = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let cut = 1 + Int(rng.next() % UInt64(rows - 1))
+            func dotRows(_ blocks: [Int]) -> Matrix {
+                var c = c0
+                r.storage.withUnsafeBufferPointer { rp in
+                    m.storage.withUnsafeBufferPointer { mp in
+                        c.withUnsafeMutableEntries { cp in
+                            var first = 0
+                            for count in blocks {
+                                biornn_dot_rows(count, n, k, rp.baseAddress! + first * k, k, mp.baseAddress!, k, cp.baseAddress! + first * n, n)
+                                first += count
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let whole = dotRows([rows])
+            let oracle = GSL.gemm(.none, r, .transposed, m, adding: c0, alpha: 1, beta: 1)
+            expectWithin(ErrorBudget.gemm(.none, r, .transposed, m, c0: c0, alpha: 1, beta: 1), whole, oracle)
+            #expect(dotRows([cut, rows - cut]) == whole, "rows split at \(cut)")
+        }
+    }
+
     /// The narrow weight gradients' pass: P = Xᵀ·A (m×n) and S = 1ᵀ·A, rows 1…200 against the
     /// vector width, m 0…5 (no inputs, and more than the usual handful).
     @Test("narrow products Xᵀ·A and column sums equal GSL dgemm within 2·γ_{rows+2}·|X|ᵀ|A| (S: X = 1)")
