@@ -26,7 +26,7 @@ public struct Optimizer: Sendable {
     public let config: OptimizerConfig
     public let trainable: TrainableSet
     private var first: Parameters?    // SGD velocity, or Adam's m
-    private var second: Parameters?   // Adam's v
+    private var second: Parameters?   // Adam's v (zeros, unused, under SGD)
     public private(set) var steps = 0
 
     public init(_ config: OptimizerConfig, trainable: TrainableSet = .all) {
@@ -53,38 +53,35 @@ public struct Optimizer: Sendable {
         }
         steps += 1
         let eta = config.learningRate
-        switch config.kind {
-        case .sgd:
-            var v = first ?? Parameters(zerosLike: params)
-            for (name, path) in Parameters.tensors where names.contains(name) {
-                let gv = g[keyPath: path]
-                var vv = v[keyPath: path], p = params[keyPath: path]
-                for i in 0..<p.count { vv[i] = config.momentum * vv[i] + gv[i]; p[i] -= eta * vv[i] }
-                v[keyPath: path] = vv
-                params[keyPath: path] = p
-            }
-            first = v
-        case .adam, .adamw:
-            var m = first ?? Parameters(zerosLike: params), v = second ?? Parameters(zerosLike: params)
-            let (b1, b2) = (config.beta1, config.beta2)
-            let c1 = 1 - pow(b1, Double(steps)), c2 = 1 - pow(b2, Double(steps))
-            let decay = config.kind == .adamw ? config.weightDecay : 0
-            for (name, path) in Parameters.tensors where names.contains(name) {
-                let gv = g[keyPath: path]
-                var mv = m[keyPath: path], vv = v[keyPath: path], p = params[keyPath: path]
-                for i in 0..<p.count {
-                    mv[i] = b1 * mv[i] + (1 - b1) * gv[i]
-                    vv[i] = b2 * vv[i] + (1 - b2) * gv[i] * gv[i]
-                    let step = (mv[i] / c1) / ((vv[i] / c2).squareRoot() + config.epsilon)
-                    p[i] -= eta * (step + decay * p[i])
+        // The moments are taken out of the optimiser first, so that each tensor is updated in
+        // place rather than copied on write.
+        var m = first ?? Parameters(zerosLike: params), v = second ?? Parameters(zerosLike: params)
+        (first, second) = (nil, nil)
+        let (mu, b1, b2, epsilon) = (config.momentum, config.beta1, config.beta2, config.epsilon)
+        let c1 = 1 - pow(b1, Double(steps)), c2 = 1 - pow(b2, Double(steps))
+        let decay = config.kind == .adamw ? config.weightDecay : 0
+        for (name, path) in Parameters.tensors where names.contains(name) {
+            g[keyPath: path].withUnsafeBufferPointer { g in
+                m[keyPath: path].withUnsafeMutableBufferPointer { m in
+                    v[keyPath: path].withUnsafeMutableBufferPointer { v in
+                        params[keyPath: path].withUnsafeMutableBufferPointer { p in
+                            switch config.kind {
+                            case .sgd:
+                                for i in p.indices { m[i] = mu * m[i] + g[i]; p[i] -= eta * m[i] }
+                            case .adam, .adamw:
+                                for i in p.indices {
+                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                                    let step = (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+                                    p[i] -= eta * (step + decay * p[i])
+                                }
+                            }
+                        }
+                    }
                 }
-                m[keyPath: path] = mv
-                v[keyPath: path] = vv
-                params[keyPath: path] = p
             }
-            first = m
-            second = v
         }
+        (first, second) = (m, v)
     }
 }
 
