@@ -78,15 +78,18 @@ qr256=$("$biornn" bench --what qr --units 256 --k 256 --json | field ms_median)
 qr32=$("$biornn" bench --what qr --units 256 --k 32 --repeats 101 --json | field ms_median)
 jq256=$("$biornn" bench --what jacobian --units 256 --k 256 --repeats 101 --json | field ms_median)
 jq32=$("$biornn" bench --what jacobian --units 256 --k 32 --repeats 101 --json | field ms_median)
-python3 - "$forward" "$qr256" "$qr32" "$jq256" "$jq32" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
+python3 - "$forward" "$qr256" "$qr32" "$jq256" "$jq32" "${jax_ms[bptt-1]}" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
 import sys
-forward, qr256, qr32, jq256, jq32, eprop, spectrum, first32, peak = map(float, sys.argv[1:10])
-n, t, b = map(int, sys.argv[10:])
+forward, qr256, qr32, jq256, jq32, bptt, eprop, spectrum, first32, peak = map(float, sys.argv[1:11])
+n, t, b = map(int, sys.argv[11:])
 print(f"| forward pass, N = {n}, T = {t}, B = {b} | {forward:.1f} | e-prop step (JAX {eprop:.1f} ms) | {eprop / forward:.2f}× |")
 # e-prop's weight gradient is one more product, Lᵀ·R̄ over all T·B rows: 2·T·B·N² FLOPs, here
 # credited at the dgemm peak, which no product of this shape reaches.
 product = 2 * t * b * n ** 2 / peak / 1e6
 print(f"| forward, plus e-prop's weight-gradient product at the dgemm peak | {forward + product:.1f} | e-prop step | {eprop / (forward + product):.2f}× |")
+# BPTT adds two such products to the forward pass: δ·W_rec backwards over all T·B rows, and the
+# weight gradient Δᵀ·R.
+print(f"| forward, plus BPTT's backward and weight-gradient products at the dgemm peak | {forward + 2 * product:.1f} | BPTT step (JAX {bptt:.1f} ms) | {bptt / (forward + 2 * product):.2f}× |")
 print(f"| 1000 re-orthonormalisations of 256 × 256 | {1000 * qr256:.1f} | spectrum, k = 256 (JAX {spectrum:.1f} ms) | {spectrum / (1000 * qr256):.2f}× |")
 print(f"| 1000 re-orthonormalisations of 256 × 32 | {1000 * qr32:.1f} | λ_1…32 (JAX {first32:.1f} ms) | {first32 / (1000 * qr32):.2f}× |")
 print(f"| 1000 J·Q products, N = k = 256 | {1000 * jq256:.1f} | | |")
