@@ -163,9 +163,9 @@ public struct FlossingWindow {
     /// α·V̄_t·(D·Q_{t−1})ᵀ, stacked into `outer` (D = diag(`slopes`), φ'(a_{τ−1})), and, given
     /// P = V̄_tᵀ·W_rec, u_j = Σ_col Q_{t−1,j,col}·(W_recᵀV̄_t)_{j,col} into `u` (zeros without P).
     private func stepTerms(_ t: Int, vBar: Matrix, slopes: [Double], p: Matrix?, into u: inout [Double],
-                           outer: OuterProductStack, gradient: inout Matrix) {
+                           outer: OuterProductStack) {
         let (n, alpha) = (units, map.model.alpha)
-        let (left, right) = outer.next(rows: k, into: &gradient)
+        let (left, right) = outer.next(rows: k)
         for j in 0..<n { u[j] = 0 }
         bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
             vBar.storage.withUnsafeBufferPointer { v in
@@ -216,7 +216,7 @@ public struct FlossingWindow {
             started = true
             Self.timesRecurrent(vBar, packed, into: &p)
             // The explicit rows, ā_{τ−1}'s QR term and Q̄_{t−1}.
-            stepTerms(t, vBar: vBar, slopes: slopes, p: p, into: &aBarPrev, outer: outer, gradient: &grad.wRec)
+            stepTerms(t, vBar: vBar, slopes: slopes, p: p, into: &aBarPrev, outer: outer)
             for j in 0..<n { aBarPrev[j] *= alpha * phi.secondDerivative(prev[j]) }
             vBar.storage.withUnsafeBufferPointer { v in
                 p.storage.withUnsafeBufferPointer { p in
@@ -232,7 +232,7 @@ public struct FlossingWindow {
                 let x = map.input(at: tau - 1)
                 let back = w.times(aBar, .transposed)
                 prev.withUnsafeBufferPointer { phi.apply($0.baseAddress!, to: &rates, count: n) }
-                let (left, right) = outer.next(rows: 1, into: &grad.wRec)
+                let (left, right) = outer.next(rows: 1)
                 for j in 0..<n {
                     left[j] = aBar[j]
                     right[j] = alpha * rates[j]
@@ -244,7 +244,7 @@ public struct FlossingWindow {
             }
             swap(&aBar, &aBarPrev)
         }
-        outer.flush(into: &grad.wRec)
+        outer.add(into: &grad.wRec)
         return grad
     }
 
@@ -278,9 +278,9 @@ public struct FlossingWindow {
                 Self.qrAdjoint(qT: bases[t], r: factors[t - 1], qBarT: nil, c: c, into: &vBar, scratch: &m)
                 for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
                 if let packed { Self.timesRecurrent(vBar, packed, into: &p) }
-                stepTerms(t, vBar: vBar, slopes: slopes, p: stateTerm ? p : nil, into: &s, outer: outer, gradient: &grad.wRec)
+                stepTerms(t, vBar: vBar, slopes: slopes, p: stateTerm ? p : nil, into: &s, outer: outer)
                 if stateTerm {
-                    let (left, right) = outer.next(rows: 1, into: &grad.wRec)
+                    let (left, right) = outer.next(rows: 1)
                     for j in 0..<n {
                         s[j] *= alpha * phi.secondDerivative(prev[j])
                         for i in 0..<inputs { grad.wIn[j, i] += s[j] * xBar[i] }
@@ -297,53 +297,86 @@ public struct FlossingWindow {
             for i in 0..<inputs { xBar[i] = (1 - alpha) * xBar[i] + alpha * (x.isEmpty ? 0 : x[i]) }
             bBar = (1 - alpha) * bBar + alpha
         }
-        outer.flush(into: &grad.wRec)
+        outer.add(into: &grad.wRec)
         return grad
     }
 }
 
-/// A sum of many outer products, Σ_r a_r·b_rᵀ (each a_r, b_r of length `width`), added to a
-/// matrix as one product Aᵀ·B of the stacked rows whenever the stacks fill, instead of one
-/// rank-one or rank-k update per step: a flossing window adds k + 1 of them to W̄_rec at every
-/// step, and one N×N×512 product runs near the dgemm peak where k×N×N updates do not. The
-/// stacks' size is fixed (at least 512 rows), so the order of the sums, and the bits, depend
-/// on the window alone.
-final class OuterProductStack {
+/// A sum of many outer products, Σ_r a_r·b_rᵀ (each a_r, b_r of length `width`), added as one
+/// product Aᵀ·B of the stacked rows whenever the stacks fill, instead of one rank-one or rank-k
+/// update per step: a flossing window adds k + 1 of them to W̄_rec at every step, and one
+/// N×N×512 product runs near the dgemm peak where k×N×N updates do not.
+///
+/// With a second thread (`BLAS.threadCount` > 1), a full pair of stacks is added on a helper
+/// thread while the caller fills the other pair, so the window's step-by-step work and the
+/// products overlap (<doc:Performance#Flossing-windows>). The stacks' size is fixed (at least 512
+/// rows), every product runs on one thread, and each waits for the one before it, so the order
+/// of the sums, and the bits, depend on the window alone, not on the threads.
+final class OuterProductStack: @unchecked Sendable {   // the helper touches only a full pair and `sum`
     let width: Int
     let capacity: Int
     private var count = 0
-    private let left: UnsafeMutablePointer<Double>
-    private let right: UnsafeMutablePointer<Double>
+    private var filling = 0
+    private let stacks: [(left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>)]
+    private let sum: UnsafeMutablePointer<Double>
+    private let helper: DispatchQueue?
+    private let pending = DispatchGroup()
 
     /// Room for at least 512 rows, and for at least one step's `rowsPerStep`.
     init(width: Int, rowsPerStep: Int) {
         self.width = width
         capacity = max(512, rowsPerStep)
-        left = .allocate(capacity: capacity * width)
-        right = .allocate(capacity: capacity * width)
+        let size = capacity * width
+        stacks = (0..<2).map { _ in (.allocate(capacity: size), .allocate(capacity: size)) }
+        sum = .allocate(capacity: width * width)
+        sum.initialize(repeating: 0, count: width * width)
+        helper = BLAS.threadCount > 1 ? DispatchQueue(label: "biornn.outer-products") : nil
     }
 
     deinit {
-        left.deallocate()
-        right.deallocate()
+        pending.wait()
+        for (left, right) in stacks { left.deallocate(); right.deallocate() }
+        sum.deallocate()
     }
 
     /// Room for `rows` more pairs (a_r, b_r), rows × width each, to be filled by the caller before
-    /// the next call; the stacks are first added to `target` if they lack the room.
-    func next(rows: Int, into target: inout Matrix) -> (left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>) {
+    /// the next call; a full pair of stacks is first added to the sum.
+    func next(rows: Int) -> (left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>) {
         precondition(rows <= capacity, "\(rows) rows exceed the stack's \(capacity)")
-        if count + rows > capacity { flush(into: &target) }
+        if count + rows > capacity { addStacks() }
         defer { count += rows }
-        return (left + count * width, right + count * width)
+        return (stacks[filling].left + count * width, stacks[filling].right + count * width)
     }
 
-    /// target += Aᵀ·B over the rows stacked so far; empties the stacks.
-    func flush(into target: inout Matrix) {
+    /// target += the sum of every outer product so far; the stacks are then empty.
+    func add(into target: inout Matrix) {
         precondition(target.rows == width && target.cols == width, "the target is \(target.rows)×\(target.cols), the stack's width \(width)")
-        guard count > 0 else { return }
+        pending.wait()
+        addStacks(waiting: true)
         target.withUnsafeMutableEntries { c in
-            BLAS.gemm(.transposed, .none, m: width, n: width, k: count, alpha: 1, a: left, lda: width, b: right, ldb: width,
-                      beta: 1, c: c.baseAddress!, ldc: width)
+            for idx in 0..<(width * width) { c[idx] += sum[idx] }
+        }
+        sum.update(repeating: 0, count: width * width)
+    }
+
+    /// sum += Aᵀ·B over the filled pair of stacks, on the helper when there is one and the caller
+    /// is not `waiting` for the sum; the caller goes on filling the other pair, whose own product
+    /// finished before this one starts.
+    private func addStacks(waiting: Bool = false) {
+        guard count > 0 else { return }
+        // The pair is the caller's again only after `pending.wait()`, so the helper has it alone.
+        nonisolated(unsafe) let (left, right, sum) = (stacks[filling].left, stacks[filling].right, sum)
+        let (rows, width) = (count, width)
+        let product: @Sendable () -> Void = {
+            BLAS.rawGemm(.transposed, .none, m: width, n: width, k: rows, alpha: 1, a: left, lda: width, b: right, ldb: width,
+                         beta: 1, c: sum, ldc: width)
+        }
+        if let helper, !waiting {
+            pending.wait()   // the other pair is free, and the sums stay in order
+            helper.async(group: pending, execute: product)
+            filling = 1 - filling
+        } else {
+            product()
         }
         count = 0
     }
