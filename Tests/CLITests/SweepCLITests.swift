@@ -165,6 +165,34 @@ struct SweepCLITests {
                 == String(contentsOfFile: "\(dir)/single/results.csv", encoding: .utf8))
     }
 
+    /// A job script's working folder is rarely the one the list was made in.
+    @Test("--list with relative paths prints absolute ones: the commands run from another folder")
+    func listRelative() throws {
+        let dir = URL(fileURLWithPath: try CLI.temporaryDirectory()).resolvingSymlinksInPath().path
+        try #"{"tasks": ["delayed-xor"], "gains": [1], "rules": ["bptt"], "seeds": [1], "iterations": 2, "units": 4, "eval_trials": 4, "batch_size": 2}"#
+            .write(toFile: "\(dir)/grid.json", atomically: true, encoding: .utf8)
+        let executable = CLI.executable.resolvingSymlinksInPath().path
+        func shell(_ command: String, in folder: String) throws -> (status: Int32, stdout: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command]
+            process.currentDirectoryURL = URL(fileURLWithPath: folder)
+            process.environment = CLI.childEnvironment
+            let out = "\(dir)/shell-out"
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: out)!
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return (process.terminationStatus, try String(contentsOfFile: out, encoding: .utf8))
+        }
+        let listed = try shell("'\(executable)' sweep grid.json --out ./sub/../listed --list", in: dir)
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        #expect(listed.status == 0 && lines == ["\(executable) sweep \(dir)/grid.json --out \(dir)/listed --shard 0/1"])
+        #expect(try shell(lines.first ?? "false", in: "/").status == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/listed/delayed-xor_gaussian_g1_bptt_none_s1"), "the run went into \(dir)/listed")
+    }
+
     @Test("--list prints one command per run; running them, in any order, gives one process's results.csv")
     func list() throws {
         let dir = try CLI.temporaryDirectory()

@@ -353,13 +353,18 @@ public enum SweepRunner {
     }
 
     /// One shell command per run of the grid, for GNU parallel or any other launcher: each runs
-    /// exactly one run (as shard i of n = number of runs) into `dir`, and is safe to repeat.
+    /// exactly one run (as shard i of n = number of runs) into `dir`, and is safe to repeat. The
+    /// paths are made absolute, so that a job script may run the commands from any folder.
     public static func commands(_ config: SweepConfig, configPath: String, into dir: String, executable: String) -> [String] {
         let runs = config.runs
+        let (configPath, dir) = (absolutePath(configPath), absolutePath(dir))
         return runs.indices.map { i in
             "\(shellQuoted(executable)) sweep \(shellQuoted(configPath)) --out \(shellQuoted(dir)) --shard \(i)/\(runs.count)"
         }
     }
+
+    /// `path` from the current folder, without "." or ".." parts.
+    static func absolutePath(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     static func shellQuoted(_ s: String) -> String {
         s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
