@@ -107,25 +107,10 @@ struct GemmTests {
             let m = Matrix.randomNormal(rows: n, cols: k, sd: 1, using: &rng)
             let c0 = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
             let cut = 1 + Int(rng.next() % UInt64(rows - 1))
-            func dotRows(_ blocks: [Int]) -> Matrix {
-                var c = c0
-                r.storage.withUnsafeBufferPointer { rp in
-                    m.storage.withUnsafeBufferPointer { mp in
-                        c.withUnsafeMutableEntries { cp in
-                            var first = 0
-                            for count in blocks {
-                                biornn_dot_rows(count, n, k, rp.baseAddress! + first * k, k, mp.baseAddress!, k, cp.baseAddress! + first * n, n)
-                                first += count
-                            }
-                        }
-                    }
-                }
-                return c
-            }
-            let whole = dotRows([rows])
+            let whole = dotRows(r, m, c0: c0, rowBlocks: [rows])
             let oracle = GSL.gemm(.none, r, .transposed, m, adding: c0, alpha: 1, beta: 1)
             expectWithin(ErrorBudget.gemm(.none, r, .transposed, m, c0: c0, alpha: 1, beta: 1), whole, oracle)
-            #expect(dotRows([cut, rows - cut]) == whole, "rows split at \(cut)")
+            #expect(dotRows(r, m, c0: c0, rowBlocks: [cut, rows - cut]) == whole, "rows split at \(cut)")
         }
     }
 
@@ -218,6 +203,25 @@ func packedProduct(_ r: Matrix, _ stored: Matrix, transposed: Bool, c0: Matrix, 
                 var first = 0
                 for count in rowBlocks {
                     biornn_packed_product(count, n, k, alpha, rp.baseAddress! + first * k, k, p, cp.baseAddress! + first * n, n)
+                    first += count
+                }
+            }
+        }
+    }
+    return c
+}
+
+/// C₀ + R·Mᵀ by CKernels' dot rows, computed block by block over R's rows (`rowBlocks` sums to
+/// R's rows).
+func dotRows(_ r: Matrix, _ m: Matrix, c0: Matrix, rowBlocks: [Int]) -> Matrix {
+    let (n, k) = (m.rows, m.cols)
+    var c = c0
+    r.storage.withUnsafeBufferPointer { rp in
+        m.storage.withUnsafeBufferPointer { mp in
+            c.withUnsafeMutableEntries { cp in
+                var first = 0
+                for count in rowBlocks {
+                    biornn_dot_rows(count, n, k, rp.baseAddress! + first * k, k, mp.baseAddress!, k, cp.baseAddress! + first * n, n)
                     first += count
                 }
             }

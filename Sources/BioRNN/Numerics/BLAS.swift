@@ -207,8 +207,8 @@ extension Matrix {
     /// and a tall, narrow X (rows×m, m a handful of columns: the inputs, the outputs): the
     /// weight gradients of the narrow matrices, and of a bias. One pass over A's rows
     /// (`biornn_narrow_products`), split by A's columns between threads, every entry summing
-    /// the rows in order, so its bits do not depend on the thread count; a GEMM this narrow
-    /// spends its time packing A (<doc:Performance#Narrow-weight-gradients>).
+    /// the rows in order, so its bits do not depend on the thread count; it replaced OpenBLAS
+    /// products and a separate column sum (<doc:Performance#Narrow-weight-gradients>).
     static func narrowProducts(_ x: UnsafePointer<Double>?, m: Int, _ a: UnsafePointer<Double>, rows: Int, n: Int,
                                alpha: Double, summingColumns: Bool = false) -> (product: Matrix, sums: [Double]) {
         var product = [Double](repeating: 0, count: m * n)

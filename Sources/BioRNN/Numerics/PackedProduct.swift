@@ -39,7 +39,8 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
 }
 
 /// Work split between threads by independent rows: the trials of a batch in the forward and
-/// backward recurrences, the tangent vectors of a Lyapunov step.
+/// backward recurrences, the tangent vectors of a Lyapunov step (and by independent columns:
+/// those of the narrow weight gradients, `Matrix.narrowProducts`).
 /// Each thread runs every time step on its own rows, and the threads meet once, at the end,
 /// instead of once per step.
 enum ThreadSplit {
