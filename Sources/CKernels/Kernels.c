@@ -57,7 +57,7 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
 
 enum { PANEL = 32, TILE_ROWS = 4, VECTORS = PANEL / 8 };
 typedef double vec8 __attribute__((vector_size(64), aligned(64)));   // one panel row is 4 of these
-typedef double vec8u __attribute__((vector_size(64), aligned(8)));   // the same, at any address of C
+typedef double vec8u __attribute__((vector_size(64), aligned(8)));   // the same, at any address
 
 long biornn_packed_count(long n, long k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
 
@@ -69,25 +69,27 @@ void biornn_pack(const double *m, long rowStride, long colStride, long n, long k
         }
 }
 
-// One tile: `rowsHere` (≤ TILE_ROWS, a constant after inlining) rows of R against one panel, into
-// `cols` (≤ PANEL) columns of C. 16 accumulators keep both FMA units busy through their latency.
-static inline __attribute__((always_inline)) void packedTile(int rowsHere, const double *r, long ldr,
-                                                             const double *panel, long k, double *c, long ldc,
-                                                             long cols, double alpha) {
+// One tile of C += α·X·W, `tileRows` (≤ TILE_ROWS, a constant after inlining) rows by `cols`
+// (≤ PANEL) columns of C: term j of row m is x[m·xRow + j·xTerm] times the PANEL doubles at
+// w + j·wTerm, a row of a packed panel or of a tall block read in place. 16 accumulators keep
+// both FMA units busy through their latency.
+static inline __attribute__((always_inline)) void tile(int tileRows, const double *x, long xRow, long xTerm,
+                                                       const double *w, long wTerm, long count,
+                                                       double *c, long ldc, long cols, double alpha) {
 #pragma clang fp contract(off)
     vec8 sum[TILE_ROWS][VECTORS];
-    for (int m = 0; m < rowsHere; m++)
+    for (int m = 0; m < tileRows; m++)
         for (int v = 0; v < VECTORS; v++) sum[m][v] = (vec8){0};
-    for (long j = 0; j < k; j++) {
-        const vec8 *w = (const vec8 *)(panel + j * PANEL);
-        for (int m = 0; m < rowsHere; m++) {
-            const double x = r[m * ldr + j];
-            const vec8 xs = {x, x, x, x, x, x, x, x};
-            for (int v = 0; v < VECTORS; v++) sum[m][v] = __builtin_elementwise_fma(xs, w[v], sum[m][v]);
+    for (long j = 0; j < count; j++) {
+        const vec8u *wj = (const vec8u *)(w + j * wTerm);
+        for (int m = 0; m < tileRows; m++) {
+            const double xm = x[m * xRow + j * xTerm];
+            const vec8 xs = {xm, xm, xm, xm, xm, xm, xm, xm};
+            for (int v = 0; v < VECTORS; v++) sum[m][v] = __builtin_elementwise_fma(xs, wj[v], sum[m][v]);
         }
     }
     const vec8 a = {alpha, alpha, alpha, alpha, alpha, alpha, alpha, alpha};
-    for (int m = 0; m < rowsHere; m++) {
+    for (int m = 0; m < tileRows; m++) {
         if (cols == PANEL) {
             for (int v = 0; v < VECTORS; v++) {
                 vec8u *out = (vec8u *)(c + m * ldc + 8 * v);
@@ -128,12 +130,44 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
         const long cols = n - i0 < PANEL ? n - i0 : PANEL;
         long b = 0;
         for (; b + TILE_ROWS <= rows; b += TILE_ROWS)
-            packedTile(TILE_ROWS, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha);
+            tile(TILE_ROWS, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha);
         switch (rows - b) {   // the last 1–3 rows, each count its own unrolled tile
-        case 3: packedTile(3, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
-        case 2: packedTile(2, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
-        case 1: packedTile(1, r + b * ldr, ldr, panel, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 3: tile(3, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 2: tile(2, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 1: tile(1, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
         default: break;
+        }
+    }
+}
+
+// ---- The transposed product of two tall blocks (see Kernels.h) ----
+
+enum { BLOCK_ROWS = 128 };   // rows of A and B per partial sum: the tile's strips of both stay in L1/L2
+
+BIORNN_CLONES
+void biornn_transposed_product(long rows, double alpha, const double *a, long lda, long i0, long i1,
+                               const double *b, long ldb, long n, double *c, long ldc) {
+    // The last columns of B, fewer than a panel, are copied per block into a zero-padded strip,
+    // so that the tile never reads past a row of B.
+    double strip[BLOCK_ROWS * PANEL] __attribute__((aligned(64)));
+    const long whole = n / PANEL * PANEL, rest = n - whole;
+    for (long j0 = 0; j0 < rows; j0 += BLOCK_ROWS) {
+        const long count = rows - j0 < BLOCK_ROWS ? rows - j0 : BLOCK_ROWS;
+        const double *ab = a + j0 * lda, *bb = b + j0 * ldb;
+        if (rest > 0) {
+            memset(strip, 0, sizeof strip);
+            for (long j = 0; j < count; j++) memcpy(strip + j * PANEL, bb + j * ldb + whole, rest * sizeof(double));
+        }
+        long i = i0;
+        for (; i + TILE_ROWS <= i1; i += TILE_ROWS) {
+            for (long l0 = 0; l0 < whole; l0 += PANEL)
+                tile(TILE_ROWS, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+            if (rest > 0) tile(TILE_ROWS, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
+        }
+        for (; i < i1; i++) {   // the last 1–3 rows of C, one at a time
+            for (long l0 = 0; l0 < whole; l0 += PANEL)
+                tile(1, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+            if (rest > 0) tile(1, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
         }
     }
 }

@@ -146,6 +146,40 @@ struct GemmTests {
         }
     }
 
+    /// The recurrent weight gradient's kernel, C += α·Aᵀ·B over tall A and B: rows 1…300 cross
+    /// its blocks of 128 rows, C's rows 1…11 every remainder of the 4-row tile and its columns
+    /// 1…70 every remainder of the 32-wide panel. Each entry is a sum of `rows` products whose
+    /// terms see at most rows + 2 roundings however the blocks fall (Kernels.h), hence γ_{rows+2}.
+    @Test("transposed product C += α·Aᵀ·B equals GSL dgemm within 2·γ_{rows+2}·(|α||A|ᵀ|B| + |C₀|)")
+    func transposedProductMatchesOracle() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...300), Gen.int(in: 1...11), Gen.int(in: 1...70), Gen<UInt64>.value()) { rows, n, m, seed in
+            var rng = RandomStream(seed: seed)
+            let a = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let b = Matrix.randomNormal(rows: rows, cols: m, sd: 1, using: &rng)
+            let c0 = Matrix.randomNormal(rows: n, cols: m, sd: 1, using: &rng)
+            let alpha = rng.normal()
+            let ours = transposedProduct(a, b, c0: c0, alpha: alpha, rowBlocks: [n])
+            let oracle = GSL.gemm(.transposed, a, .none, b, adding: c0, alpha: alpha, beta: 1)
+            expectWithin(ErrorBudget.gemm(.transposed, a, .none, b, c0: c0, alpha: alpha, beta: 1), ours, oracle)
+        }
+    }
+
+    /// Why the recurrent weight gradient may split C's rows between threads: each entry sums the
+    /// same blocks of rows in the same order whichever rows of C it is computed with (exact).
+    @Test("transposed product: the same bits however C's rows are split into blocks")
+    func transposedProductSplitInvariance() async {
+        await propertyCheck(count: 50, input: Gen.int(in: 1...300), Gen.int(in: 2...11), Gen.int(in: 1...70), Gen<UInt64>.value()) { rows, n, m, seed in
+            var rng = RandomStream(seed: seed)
+            let a = Matrix.randomNormal(rows: rows, cols: n, sd: 1, using: &rng)
+            let b = Matrix.randomNormal(rows: rows, cols: m, sd: 1, using: &rng)
+            let c0 = Matrix.randomNormal(rows: n, cols: m, sd: 1, using: &rng)
+            let cut = 1 + Int(rng.next() % UInt64(n - 1))   // two blocks, 1…n−1 and the rest
+            let whole = transposedProduct(a, b, c0: c0, alpha: 0.3, rowBlocks: [n])
+            #expect(transposedProduct(a, b, c0: c0, alpha: 0.3, rowBlocks: [cut, n - cut]) == whole, "rows of C split at \(cut)")
+            #expect(transposedProduct(a, b, c0: c0, alpha: 0.3, rowBlocks: Array(repeating: 1, count: n)) == whole, "rows of C one at a time")
+        }
+    }
+
     @Test("matrix-vector products and rank-1 updates equal the oracle's gemm on column vectors")
     func gemvAndGer() async {
         await propertyCheck(count: 100, input: dimension, dimension, Gen<Transpose>.case, Gen<UInt64>.value()) { m, n, trans, seed in
@@ -222,6 +256,25 @@ func dotRows(_ r: Matrix, _ m: Matrix, c0: Matrix, rowBlocks: [Int]) -> Matrix {
                 var first = 0
                 for count in rowBlocks {
                     biornn_dot_rows(count, n, k, rp.baseAddress! + first * k, k, mp.baseAddress!, k, cp.baseAddress! + first * n, n)
+                    first += count
+                }
+            }
+        }
+    }
+    return c
+}
+
+/// C₀ + α·Aᵀ·B by CKernels' transposed product, computed block by block over C's rows
+/// (`rowBlocks` sums to A's columns).
+func transposedProduct(_ a: Matrix, _ b: Matrix, c0: Matrix, alpha: Double, rowBlocks: [Int]) -> Matrix {
+    let (rows, n, m) = (a.rows, a.cols, b.cols)
+    var c = c0
+    a.storage.withUnsafeBufferPointer { ap in
+        b.storage.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableEntries { cp in
+                var first = 0
+                for count in rowBlocks {
+                    biornn_transposed_product(rows, alpha, ap.baseAddress!, n, first, first + count, bp.baseAddress!, m, m, cp.baseAddress!, m)
                     first += count
                 }
             }

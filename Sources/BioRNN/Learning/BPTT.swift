@@ -94,9 +94,7 @@ func parameterGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Do
     delta.withUnsafeBufferPointer { dp in
         let d = dp.baseAddress!
         tr.r.withUnsafeBufferPointer { rp in
-            grad.wRec.storage.withUnsafeMutableBufferPointer { w in
-                BLAS.gemm(.transposed, .none, m: N, n: N, k: rows, alpha: alpha, a: d, lda: N, b: rp.baseAddress!, ldb: N, beta: 0, c: w.baseAddress!, ldc: N)
-            }
+            grad.wRec = Matrix.transposedProduct(d, lda: N, n: N, rp.baseAddress!, ldb: N, m: N, rows: rows, alpha: alpha)
         }
         batch.inputs.withUnsafeBufferPointer { x in
             let (xTDelta, sums) = Matrix.narrowProducts(x.baseAddress, m: I, d, rows: rows, n: N, alpha: alpha, summingColumns: true)

@@ -36,12 +36,18 @@ func leakyTrace(of input: UnsafeBufferPointer<Double>, steps: Int, block: Int, a
 }
 
 /// The eligibility products Σ_rows post[row, j]·pre[row, i], an N×M matrix from a rows×N block of
-/// postsynaptic factors and a rows×M block of presynaptic ones (one GEMM): with rows = T·B it
-/// sums a rule's per-step, per-trial outer products l_t r̄_tᵀ over time and trials at once.
+/// postsynaptic factors and a rows×M block of presynaptic ones (one product, `Matrix.transposedProduct`):
+/// with rows = T·B it sums a rule's per-step, per-trial outer products l_t r̄_tᵀ over time and
+/// trials at once.
 public func eligibilityProducts(post: [Double], pre: [Double], rows: Int) -> Matrix {
     precondition(rows > 0 && post.count % rows == 0 && pre.count % rows == 0, "post and pre must both have \(rows) rows")
     let (n, m) = (post.count / rows, pre.count / rows)
-    return Matrix.product(.transposed, Matrix(rows: rows, cols: n, storage: post), .none, Matrix(rows: rows, cols: m, storage: pre))
+    return post.withUnsafeBufferPointer { a in
+        pre.withUnsafeBufferPointer { b in
+            guard let a = a.baseAddress, let b = b.baseAddress else { return Matrix(rows: n, cols: m) }
+            return Matrix.transposedProduct(a, lda: n, n: n, b, ldb: m, m: m, rows: rows, alpha: 1)
+        }
+    }
 }
 
 /// The exact readout gradient every rule shares, written into `grad`:

@@ -203,6 +203,26 @@ extension Matrix {
     /// A·B as a new matrix.
     public static func * (a: Matrix, b: Matrix) -> Matrix { product(.none, a, .none, b) }
 
+    /// α·Aᵀ·B (n×m) for two tall blocks, A (rows×n) and B (rows×m), row-major with leading
+    /// dimensions lda and ldb: Σ over T·B rows of one outer product each, the weight gradient of
+    /// W_rec (δ_t r_{t−1}ᵀ, l_t r̄_tᵀ, …). Both blocks are read in place (`biornn_transposed_product`),
+    /// the result's rows split between threads; every entry sums the rows in blocks of 128 in
+    /// order, so its bits depend on neither the thread count nor the CPU. It replaced an OpenBLAS
+    /// product whose packing of both blocks cost a third of it (<doc:Performance#The-recurrent-weight-gradient>).
+    static func transposedProduct(_ a: UnsafePointer<Double>, lda: Int, n: Int, _ b: UnsafePointer<Double>, ldb: Int, m: Int,
+                                  rows: Int, alpha: Double) -> Matrix {
+        var product = [Double](repeating: 0, count: n * m)
+        if rows > 0 && m > 0 {
+            product.withUnsafeMutableBufferPointer { pp in
+                let c = pp.baseAddress!
+                ThreadSplit.run(n, work: Double(rows) * Double(n) * Double(m)) { part in
+                    biornn_transposed_product(rows, alpha, a, lda, part.lowerBound, part.upperBound, b, ldb, m, c, m)
+                }
+            }
+        }
+        return Matrix(rows: n, cols: m, storage: product)
+    }
+
     /// α·Xᵀ·A (m×n) and, when `summingColumns`, α·Σ_rows A (n) for a tall A (rows×n, row-major at `a`)
     /// and a tall, narrow X (rows×m, m a handful of columns: the inputs, the outputs): the
     /// weight gradients of the narrow matrices, and of a bias. One pass over A's rows

@@ -74,16 +74,6 @@ void biornn_leak(const double *prev, double *cur, const double *bias, double alp
 /// in 8×8 tiles so that neither side strides through memory one line per element.
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols);
 
-/// The recurrent product of one time step against a matrix packed once for many steps:
-///
-///     C[b·ldc + i] += α·Σ_{j<k} R[b·ldr + j]·M_ij          b < rows, i < n
-///
-/// OpenBLAS repacks both operands on every call, which for a 32×256·256×256 step costs as much as
-/// the arithmetic; M (W_rec, or W_recᵀ going backwards) is the same for every step of a pass, so
-/// it is packed once (biornn_pack) into panels of 32 of its rows, column by column, zero-padded to
-/// a whole panel. Each sum runs j = 0, 1, …, k − 1 with one fused multiply-add per term and is
-/// then scaled and added to C, so every output has the same bits on every CPU and however the
-/// rows are split between threads.
 /// The weight gradients of the narrow matrices (W_in, W_out) and of a bias, from a tall block A
 /// (rows×n, row-major, leading dimension lda) and a tall, narrow X (rows×m, m a handful):
 ///
@@ -108,6 +98,30 @@ void biornn_narrow_products(const double *x, long m, const double *a, long lda, 
 void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const double *m, long ldm,
                      double *c, long ldc);
 
+/// The weight-gradient product of two tall blocks, summed over their rows (T·B of them):
+///
+///     C[i·ldc + l] += α·Σ_{j<rows} A[j·lda + i]·B[j·ldb + l]          i0 ≤ i < i1, l < n
+///
+/// (C = α·AᵀB for the rows i0…i1 − 1 of C). Both blocks are read in place: a tile of 4 rows of C
+/// by 32 columns reads 4 consecutive entries of each row of A and 32 of each row of B, so neither
+/// is packed (OpenBLAS packs both, and for 256 × 3200 blocks that copy cost a third of the
+/// product). The rows are summed in blocks of 128: each block's sum runs its rows in order with one
+/// fused multiply-add per term and is then scaled by α and added to C, block after block. An
+/// entry's bits therefore depend on neither the range i0…i1 it is in nor the CPU: rows of C split
+/// between threads give the same bits as one call.
+void biornn_transposed_product(long rows, double alpha, const double *a, long lda, long i0, long i1,
+                               const double *b, long ldb, long n, double *c, long ldc);
+
+/// The recurrent product of one time step against a matrix packed once for many steps:
+///
+///     C[b·ldc + i] += α·Σ_{j<k} R[b·ldr + j]·M_ij          b < rows, i < n
+///
+/// OpenBLAS repacks both operands on every call, which for a 32×256·256×256 step costs as much as
+/// the arithmetic; M (W_rec, or W_recᵀ going backwards) is the same for every step of a pass, so
+/// it is packed once (biornn_pack) into panels of 32 of its rows, column by column, zero-padded to
+/// a whole panel. Each sum runs j = 0, 1, …, k − 1 with one fused multiply-add per term and is
+/// then scaled and added to C, so every output has the same bits on every CPU and however the
+/// rows are split between threads.
 long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an n×k matrix
 /// M_ij = m[i·rowStride + j·colStride] (rowStride 1, colStride n packs a row-major matrix's transpose).
 void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
