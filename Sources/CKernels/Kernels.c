@@ -41,6 +41,18 @@ void biornn_narrow_products(const double *restrict x, long m, const double *rest
     }
 }
 
+BIORNN_CLONES
+void biornn_adam(long n, double *restrict p, double *restrict m, double *restrict v, const double *restrict g,
+                 double beta1, double beta2, double c1, double c2, double eta, double epsilon, double decay) {
+#pragma clang fp contract(off)
+    for (long i = 0; i < n; i++) {
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+        const double step = (m[i] / c1) / (__builtin_elementwise_sqrt(v[i] / c2) + epsilon);
+        p[i] -= eta * (step + decay * p[i]);
+    }
+}
+
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
     enum { tile = 8 };
     for (long i0 = 0; i0 < rows; i0 += tile) {

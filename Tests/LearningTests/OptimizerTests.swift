@@ -46,6 +46,41 @@ struct OptimizerTests {
         #expect(abs(p.norm() - 0.5) <= 4 * Double.ulpOfOne)
     }
 
+    /// The update runs in a vectorised kernel (`biornn_adam`); it must give the bits of the
+    /// equations evaluated one entry at a time, as written here, over three steps of Adam and of
+    /// AdamW. N = 5 makes tensors of 25, 10, 5 and 2 entries: whole vectors and every remainder path.
+    @Test("Adam and AdamW equal their equations, entry by entry, bit for bit over three steps")
+    func adamEqualsItsEquations() {
+        for kind in [OptimizerConfig.Kind.adam, .adamw] {
+            var rng = RandomStream(seed: 7)
+            func random() -> Parameters {
+                Parameters(wIn: .randomNormal(rows: 5, cols: 2, sd: 1, using: &rng), wRec: .randomNormal(rows: 5, cols: 5, sd: 1, using: &rng),
+                           wOut: .randomNormal(rows: 2, cols: 5, sd: 1, using: &rng), bRec: (0..<5).map { _ in rng.normal() },
+                           bOut: (0..<2).map { _ in rng.normal() }, h0: (0..<5).map { _ in rng.normal() })
+            }
+            let config = OptimizerConfig(kind: kind, learningRate: 0.05, clipNorm: nil)
+            var opt = Optimizer(config)
+            var ours = random(), expected = ours
+            var m = Parameters(zerosLike: ours), v = m
+            let decay = kind == .adamw ? config.weightDecay : 0
+            for step in 1...3 {
+                let g = random()
+                opt.update(&ours, with: g)
+                let c1 = 1 - pow(config.beta1, Double(step)), c2 = 1 - pow(config.beta2, Double(step))
+                for (_, path) in Parameters.tensors {
+                    for i in expected[keyPath: path].indices {
+                        let gi = g[keyPath: path][i]
+                        m[keyPath: path][i] = config.beta1 * m[keyPath: path][i] + (1 - config.beta1) * gi
+                        v[keyPath: path][i] = config.beta2 * v[keyPath: path][i] + (1 - config.beta2) * gi * gi
+                        let move = (m[keyPath: path][i] / c1) / ((v[keyPath: path][i] / c2).squareRoot() + config.epsilon)
+                        expected[keyPath: path][i] -= config.learningRate * (move + decay * expected[keyPath: path][i])
+                    }
+                }
+                #expect(ours == expected, "\(kind), step \(step)")
+            }
+        }
+    }
+
     @Test("frozen tensors never move")
     func frozen() {
         var opt = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.1), trainable: [.wRec])

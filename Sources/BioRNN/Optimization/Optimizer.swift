@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Gradient-descent optimisers with optional gradient-norm clipping. Frozen tensors are never touched.
@@ -68,13 +69,9 @@ public struct Optimizer: Sendable {
                             switch config.kind {
                             case .sgd:
                                 for i in p.indices { m[i] = mu * m[i] + g[i]; p[i] -= eta * m[i] }
-                            case .adam, .adamw:
-                                for i in p.indices {
-                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                                    let step = (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
-                                    p[i] -= eta * (step + decay * p[i])
-                                }
+                            case .adam, .adamw:   // the equations above, vectorised: the same bits (<doc:Performance#The-optimiser>)
+                                guard let pp = p.baseAddress else { break }
+                                biornn_adam(p.count, pp, m.baseAddress!, v.baseAddress!, g.baseAddress!, b1, b2, c1, c2, eta, epsilon, decay)
                             }
                         }
                     }

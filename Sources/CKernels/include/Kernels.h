@@ -69,6 +69,14 @@ void biornn_tanh_block(const double *x, double *y, long n);
 /// (cur holds the input drive W_in·x_t on entry). The blocks must not overlap.
 void biornn_leak(const double *prev, double *cur, const double *bias, double alpha, long trials, long units);
 
+/// One Adam (AdamW) step on n parameters p with moments m, v and gradient g, operation by
+/// operation as the optimiser states it (c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ; λ = 0 for Adam):
+///     m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g·g
+///     p ← p − η·((m / c₁) / (√(v / c₂) + ε) + λ·p)
+/// Division and square root round correctly in every clone, so the vectors give the scalar loop's bits.
+void biornn_adam(long n, double *p, double *m, double *v, const double *g,
+                 double beta1, double beta2, double c1, double c2, double eta, double epsilon, double decay);
+
 /// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
 /// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
 /// in 8×8 tiles so that neither side strides through memory one line per element.
