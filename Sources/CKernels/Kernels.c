@@ -53,6 +53,20 @@ void biornn_adam(long n, double *restrict p, double *restrict m, double *restric
     }
 }
 
+BIORNN_CLONES
+void biornn_flossing_step_terms(long k, long n, double alpha, const double *restrict v, const double *restrict q,
+                                const double *restrict slopes, const double *restrict p, double *restrict left,
+                                double *restrict right, double *restrict u) {
+#pragma clang fp contract(off)
+    memcpy(left, v, (size_t)(k * n) * sizeof(double));
+    for (long c = 0; c < k; c++)
+        for (long j = 0; j < n; j++) right[c * n + j] = alpha * slopes[j] * q[c * n + j];
+    for (long j = 0; j < n; j++) u[j] = 0;
+    if (!p) return;
+    for (long c = 0; c < k; c++)
+        for (long j = 0; j < n; j++) u[j] += q[c * n + j] * p[c * n + j];
+}
+
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
     enum { tile = 8 };
     for (long i0 = 0; i0 < rows; i0 += tile) {

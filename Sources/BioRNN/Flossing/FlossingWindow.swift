@@ -167,19 +167,22 @@ public struct FlossingWindow {
                            outer: OuterProductStack) {
         let (n, alpha) = (units, map.model.alpha)
         let (left, right) = outer.next(rows: k)
-        for j in 0..<n { u[j] = 0 }
+        // One pass in C (`biornn_flossing_step_terms`), which vectorises where this loop in Swift
+        // did not (<doc:Performance#Flossing-windows>); the same operations, the same bits.
         bases[t - 1].storage.withUnsafeBufferPointer { qPrev in
             vBar.storage.withUnsafeBufferPointer { v in
-                for col in 0..<k {
-                    for j in 0..<n {
-                        let e = col * n + j
-                        left[e] = v[e]
-                        right[e] = alpha * slopes[j] * qPrev[e]
+                slopes.withUnsafeBufferPointer { slopes in
+                    u.withUnsafeMutableBufferPointer { u in
+                        if let p {
+                            p.storage.withUnsafeBufferPointer { p in
+                                biornn_flossing_step_terms(k, n, alpha, v.baseAddress!, qPrev.baseAddress!, slopes.baseAddress!,
+                                                           p.baseAddress!, left, right, u.baseAddress!)
+                            }
+                        } else {
+                            biornn_flossing_step_terms(k, n, alpha, v.baseAddress!, qPrev.baseAddress!, slopes.baseAddress!,
+                                                       nil, left, right, u.baseAddress!)
+                        }
                     }
-                }
-                guard let p else { return }
-                p.storage.withUnsafeBufferPointer { p in
-                    for col in 0..<k { for j in 0..<n { u[j] += qPrev[col * n + j] * p[col * n + j] } }
                 }
             }
         }

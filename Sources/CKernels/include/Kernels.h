@@ -77,6 +77,14 @@ void biornn_leak(const double *prev, double *cur, const double *bias, double alp
 void biornn_adam(long n, double *p, double *m, double *v, const double *g,
                  double beta1, double beta2, double c1, double c2, double eta, double epsilon, double decay);
 
+/// What a flossing window's backward step takes from V̄_t (k×n, one tangent direction per row)
+/// and Q_{t−1} (k×n): the explicit outer-product rows for W̄_rec, stacked,
+///     left[c·n + j] = V̄[c·n + j],   right[c·n + j] = α·slopes[j]·Q[c·n + j]          c < k, j < n
+/// and, when P (k×n, W_recᵀV̄_t by rows) is not NULL, the state term's sums in order of c,
+///     u[j] = Σ_c Q[c·n + j]·P[c·n + j]          (u = 0 without P).
+void biornn_flossing_step_terms(long k, long n, double alpha, const double *v, const double *q,
+                                const double *slopes, const double *p, double *left, double *right, double *u);
+
 /// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
 /// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
 /// in 8×8 tiles so that neither side strides through memory one line per element.
