@@ -180,6 +180,13 @@ struct GemmTests {
         }
     }
 
+    /// A rule with no inputs asks for the products of an empty block: the answer is an empty matrix.
+    @Test("eligibility products with no postsynaptic or no presynaptic columns are empty matrices")
+    func emptyEligibilityProducts() {
+        #expect(eligibilityProducts(post: [], pre: [1, 2, 3], rows: 3) == Matrix(rows: 0, cols: 1))
+        #expect(eligibilityProducts(post: [1, 2, 3], pre: [], rows: 3) == Matrix(rows: 1, cols: 0))
+    }
+
     @Test("matrix-vector products and rank-1 updates equal the oracle's gemm on column vectors")
     func gemvAndGer() async {
         await propertyCheck(count: 100, input: dimension, dimension, Gen<Transpose>.case, Gen<UInt64>.value()) { m, n, trans, seed in

@@ -212,7 +212,7 @@ extension Matrix {
     static func transposedProduct(_ a: UnsafePointer<Double>, lda: Int, n: Int, _ b: UnsafePointer<Double>, ldb: Int, m: Int,
                                   rows: Int, alpha: Double) -> Matrix {
         var product = [Double](repeating: 0, count: n * m)
-        if rows > 0 && m > 0 {
+        if rows > 0 && n > 0 && m > 0 {   // an empty product's storage may have no address
             product.withUnsafeMutableBufferPointer { pp in
                 let c = pp.baseAddress!
                 ThreadSplit.run(n, work: Double(rows) * Double(n) * Double(m)) { part in
