@@ -67,6 +67,36 @@ void biornn_flossing_step_terms(long k, long n, double alpha, const double *rest
         for (long j = 0; j < n; j++) u[j] += q[c * n + j] * p[c * n + j];
 }
 
+BIORNN_CLONES
+void biornn_leaky_trace(const double *restrict in, long steps, long block, double alpha, double *out) {
+#pragma clang fp contract(off)
+    if (steps <= 0) return;
+    for (long j = 0; j < block; j++) out[j] = alpha * in[j];
+    for (long t = 1; t < steps; t++) {
+        const double *restrict prev = out + (t - 1) * block, *restrict x = in + t * block;
+        double *restrict cur = out + t * block;
+        for (long j = 0; j < block; j++) cur[j] = (1 - alpha) * prev[j] + alpha * x[j];
+    }
+}
+
+BIORNN_CLONES
+void biornn_bias_trace_sums(const double *restrict l, long steps, long trials, long units, double alpha,
+                            double *restrict bias, double *restrict initial) {
+#pragma clang fp contract(off)
+    double biasTrace = 0, initialTrace = 1;
+    for (long t = 1; t <= steps; t++) {
+        biasTrace = (1 - alpha) * biasTrace + alpha;
+        initialTrace *= 1 - alpha;
+        for (long b = 0; b < trials; b++) {
+            const double *restrict row = l + ((t - 1) * trials + b) * units;
+            for (long j = 0; j < units; j++) {
+                bias[j] += biasTrace * row[j];
+                initial[j] += initialTrace * row[j];
+            }
+        }
+    }
+}
+
 void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows, long cols) {
     enum { tile = 8 };
     for (long i0 = 0; i0 < rows; i0 += tile) {

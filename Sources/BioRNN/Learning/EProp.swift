@@ -1,3 +1,5 @@
+import CKernels
+
 /// e-prop (Bellec et al., Nat. Commun. 2020) for the leaky rate RNN (<doc:LearningRules>), computed online,
 /// forward in time, from quantities each synapse or neuron has at time t:
 ///
@@ -80,18 +82,7 @@ public struct EProp: LearningRule {
                     // b̄_t and h̄_t are the same for every synapse: Σ_t b̄_t·Σ_b l_t and Σ_t h̄_t·Σ_b l_t.
                     bRec.withUnsafeMutableBufferPointer { bRec in
                         h0.withUnsafeMutableBufferPointer { h0 in
-                            var bBar = 0.0, hBar = 1.0
-                            for t in 1...T {
-                                bBar = (1 - alpha) * bBar + alpha
-                                hBar *= 1 - alpha
-                                for b in 0..<B {
-                                    let row = l + ((t - 1) * B + b) * N
-                                    for j in 0..<N {
-                                        bRec[j] += bBar * row[j]
-                                        h0[j] += hBar * row[j]
-                                    }
-                                }
-                            }
+                            biornn_bias_trace_sums(l, T, B, N, alpha, bRec.baseAddress!, h0.baseAddress!)
                         }
                     }
                 }

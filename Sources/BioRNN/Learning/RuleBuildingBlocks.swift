@@ -1,3 +1,5 @@
+import CKernels
+
 /// The pieces a learning rule is made of, public so that a rule author builds on them
 /// (<doc:ValidatingALearningRule>). Every sequence is time-major, one block per step:
 ///
@@ -28,9 +30,8 @@ public func presynapticTraces(of input: [Double], steps: Int, block: Int, alpha:
 func leakyTrace(of input: UnsafeBufferPointer<Double>, steps: Int, block: Int, alpha: Double) -> [Double] {
     var out = [Double](uninitializedCount: steps * block)
     out.withUnsafeMutableBufferPointer { op in
-        guard steps > 0, block > 0, let o = op.baseAddress else { return }
-        for idx in 0..<block { o[idx] = alpha * input[idx] }
-        for idx in block..<(steps * block) { o[idx] = (1 - alpha) * o[idx - block] + alpha * input[idx] }
+        guard steps > 0, block > 0, let o = op.baseAddress, let x = input.baseAddress else { return }
+        biornn_leaky_trace(x, steps, block, alpha, o)   // vectorised over the block (the same bits)
     }
     return out
 }

@@ -85,6 +85,17 @@ void biornn_adam(long n, double *p, double *m, double *v, const double *g,
 void biornn_flossing_step_terms(long k, long n, double alpha, const double *v, const double *q,
                                 const double *slopes, const double *p, double *left, double *right, double *u);
 
+/// A leaky presynaptic trace over `steps` blocks of `block` values (time-major):
+///     out_0 = α·in_0,   out_t = (1 − α)·out_{t−1} + α·in_t
+void biornn_leaky_trace(const double *in, long steps, long block, double alpha, double *out);
+
+/// e-prop's bias and initial-state sums from the postsynaptic factors l (steps·trials×units,
+/// time-major), whose traces are the same for every synapse, summed row by row in order:
+///     bias[j] += Σ_t b̄_t·Σ_b l_t,b,j,   initial[j] += Σ_t h̄_t·Σ_b l_t,b,j
+///     b̄_t = (1 − α)·b̄_{t−1} + α (b̄_0 = 0),   h̄_t = (1 − α)·h̄_{t−1} (h̄_0 = 1)
+void biornn_bias_trace_sums(const double *l, long steps, long trials, long units, double alpha,
+                            double *bias, double *initial);
+
 /// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
 /// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
 /// in 8×8 tiles so that neither side strides through memory one line per element.
