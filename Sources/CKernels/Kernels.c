@@ -198,7 +198,11 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
 
 // ---- The transposed product of two tall blocks (see Kernels.h) ----
 
-enum { BLOCK_ROWS = 128 };   // rows of A and B per partial sum: the tile's strips of both stay in L1/L2
+enum {
+    BLOCK_ROWS = 128,     // rows of A and B per partial sum: a tile's strips of both stay in L1/L2
+    COLUMN_GROUP = 256,   // columns of B per sweep over C's rows: a block's 128 × 256 strip of B is
+                          // 256 KB, which stays in L2 while every tile of C's rows reads it
+};
 
 BIORNN_CLONES
 void biornn_transposed_product(long rows, double alpha, const double *a, long lda, long i0, long i1,
@@ -214,16 +218,21 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
             memset(strip, 0, sizeof strip);
             for (long j = 0; j < count; j++) memcpy(strip + j * PANEL, bb + j * ldb + whole, rest * sizeof(double));
         }
-        long i = i0;
-        for (; i + TILE_ROWS <= i1; i += TILE_ROWS) {
-            for (long l0 = 0; l0 < whole; l0 += PANEL)
-                tile(TILE_ROWS, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
-            if (rest > 0) tile(TILE_ROWS, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
-        }
-        for (; i < i1; i++) {   // the last 1–3 rows of C, one at a time
-            for (long l0 = 0; l0 < whole; l0 += PANEL)
-                tile(1, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
-            if (rest > 0) tile(1, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
+        for (long g0 = 0; g0 < n; g0 += COLUMN_GROUP) {
+            const long g1 = n - g0 < COLUMN_GROUP ? n : g0 + COLUMN_GROUP;
+            const long panelsEnd = g1 < whole ? g1 : whole;
+            const int hasRest = rest > 0 && whole < g1;   // the strip belongs to the last group
+            long i = i0;
+            for (; i + TILE_ROWS <= i1; i += TILE_ROWS) {
+                for (long l0 = g0; l0 < panelsEnd; l0 += PANEL)
+                    tile(TILE_ROWS, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+                if (hasRest) tile(TILE_ROWS, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
+            }
+            for (; i < i1; i++) {   // the last 1–3 rows of C, one at a time
+                for (long l0 = g0; l0 < panelsEnd; l0 += PANEL)
+                    tile(1, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+                if (hasRest) tile(1, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
+            }
         }
     }
 }

@@ -205,16 +205,22 @@ extension Matrix {
 
     /// α·Aᵀ·B (n×m) for two tall blocks, A (rows×n) and B (rows×m), row-major with leading
     /// dimensions lda and ldb: Σ over T·B rows of one outer product each, the weight gradient of
-    /// W_rec (δ_t r_{t−1}ᵀ, l_t r̄_tᵀ, …). Both blocks are read in place (`biornn_transposed_product`),
-    /// the result's rows split between threads; every entry sums the rows in blocks of 128 in
-    /// order, so its bits depend on neither the thread count nor the CPU. It replaced an OpenBLAS
-    /// product whose packing of both blocks cost a third of it (<doc:Performance#The-recurrent-weight-gradient>).
+    /// W_rec (δ_t r_{t−1}ᵀ, l_t r̄_tᵀ, …). Up to `transposedProductLimit` columns both blocks are
+    /// read in place (`biornn_transposed_product`), the result's rows split between threads, every
+    /// entry summing the rows in blocks of 128 in order, so its bits depend on neither the thread
+    /// count nor the CPU; it replaced an OpenBLAS product whose packing of both blocks cost a third
+    /// of it. Wider blocks stay with OpenBLAS (`BLAS.gemm`), which packs them
+    /// (<doc:Performance#The-recurrent-weight-gradient>).
     static func transposedProduct(_ a: UnsafePointer<Double>, lda: Int, n: Int, _ b: UnsafePointer<Double>, ldb: Int, m: Int,
                                   rows: Int, alpha: Double) -> Matrix {
         var product = [Double](repeating: 0, count: n * m)
         if rows > 0 && n > 0 && m > 0 {   // an empty product's storage may have no address
             product.withUnsafeMutableBufferPointer { pp in
                 let c = pp.baseAddress!
+                guard max(lda, ldb) <= transposedProductLimit else {
+                    BLAS.gemm(.transposed, .none, m: n, n: m, k: rows, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: m)
+                    return
+                }
                 ThreadSplit.run(n, work: Double(rows) * Double(n) * Double(m)) { part in
                     biornn_transposed_product(rows, alpha, a, lda, part.lowerBound, part.upperBound, b, ldb, m, c, m)
                 }
@@ -222,6 +228,11 @@ extension Matrix {
         }
         return Matrix(rows: n, cols: m, storage: product)
     }
+
+    /// The longest rows (in doubles) `biornn_transposed_product` reads in place. Beyond 512 (rows
+    /// 8 KB or more apart) it was no faster than OpenBLAS, which copies the strips together first:
+    /// as fast in a BPTT step at N = 1024, slower at 2048 (<doc:Performance#The-recurrent-weight-gradient>).
+    static let transposedProductLimit = 512
 
     /// α·Xᵀ·A (m×n) and, when `summingColumns`, α·Σ_rows A (n) for a tall A (rows×n, row-major at `a`)
     /// and a tall, narrow X (rows×m, m a handful of columns: the inputs, the outputs): the

@@ -132,7 +132,8 @@ void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const
 /// (C = α·AᵀB for the rows i0…i1 − 1 of C). Both blocks are read in place: a tile of 4 rows of C
 /// by 32 columns reads 4 consecutive entries of each row of A and 32 of each row of B, so neither
 /// is packed (OpenBLAS packs both, and for 256 × 3200 blocks that copy cost a third of the
-/// product). The rows are summed in blocks of 128: each block's sum runs its rows in order with one
+/// product; the columns of B are swept in groups of 256, so that a block's strip of B stays in
+/// L2 while every tile of C's rows reads it). The rows are summed in blocks of 128: each block's sum runs its rows in order with one
 /// fused multiply-add per term and is then scaled by α and added to C, block after block. An
 /// entry's bits therefore depend on neither the range i0…i1 it is in nor the CPU: rows of C split
 /// between threads give the same bits as one call.
