@@ -112,7 +112,7 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
 // ---- The recurrent product with a packed matrix (see Kernels.h) ----
 
 enum { PANEL = 32, TILE_ROWS = 4, VECTORS = PANEL / 8 };
-typedef double vec8 __attribute__((vector_size(64), aligned(64)));   // one panel row is 4 of these
+typedef double vec8 __attribute__((vector_size(64), aligned(64)));   // a tile's accumulators
 typedef double vec8u __attribute__((vector_size(64), aligned(8)));   // the same, at any address
 
 long biornn_packed_count(long n, long k) { return (n + PANEL - 1) / PANEL * PANEL * k; }
