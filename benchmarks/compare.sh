@@ -84,7 +84,7 @@ forward, qr256, qr32, jq256, jq32, bptt, eprop, spectrum, first32, peak = map(fl
 n, t, b = map(int, sys.argv[11:])
 print(f"| forward pass, N = {n}, T = {t}, B = {b} | {forward:.1f} | e-prop step (JAX {eprop:.1f} ms) | {eprop / forward:.2f}× |")
 # e-prop's weight gradient is one more product, Lᵀ·R̄ over all T·B rows: 2·T·B·N² FLOPs, here
-# credited at the dgemm peak, which no product of this shape reaches.
+# credited at the dgemm peak, which a product of this shape reaches at best.
 product = 2 * t * b * n ** 2 / peak / 1e6
 print(f"| forward, plus e-prop's weight-gradient product at the dgemm peak | {forward + product:.1f} | e-prop step | {eprop / (forward + product):.2f}× |")
 # BPTT adds two such products to the forward pass: δ·W_rec backwards over all T·B rows, and the

@@ -180,6 +180,21 @@ struct GemmTests {
         }
     }
 
+    /// `eligibilityProducts` reads blocks of up to 512 columns in place and hands wider ones to
+    /// OpenBLAS (`Matrix.transposedProductLimit`); both sides, large enough to be split between
+    /// threads, must stay within the gemm budget of GSL.
+    @Test("eligibility products on both sides of the in-place limit equal GSL dgemm within 2·γ_{rows+2}·|post|ᵀ|pre|")
+    func eligibilityProductsBothSidesOfTheLimit() {
+        var rng = RandomStream(seed: 23)
+        for columns in [512, 600] {
+            let post = Matrix.randomNormal(rows: 64, cols: 200, sd: 1, using: &rng)
+            let pre = Matrix.randomNormal(rows: 64, cols: columns, sd: 1, using: &rng)
+            let ours = eligibilityProducts(post: post.storage, pre: pre.storage, rows: 64)
+            let oracle = GSL.gemm(.transposed, post, .none, pre)
+            expectWithin(ErrorBudget.gemm(.transposed, post, .none, pre, c0: nil, alpha: 1, beta: 0), ours, oracle)
+        }
+    }
+
     /// A rule with no inputs asks for the products of an empty block: the answer is an empty matrix.
     @Test("eligibility products with no postsynaptic or no presynaptic columns are empty matrices")
     func emptyEligibilityProducts() {

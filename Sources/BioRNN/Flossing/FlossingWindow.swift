@@ -309,8 +309,8 @@ public struct FlossingWindow {
 /// A sum of many outer products, Σ_r a_r·b_rᵀ (each a_r, b_r of length `width`), added as one
 /// product Aᵀ·B of the stacked rows whenever the stacks fill, instead of one rank-one or rank-k
 /// update per step: a flossing window adds k + 1 of them to W̄_rec at every step, and one
-/// N×N×512 product (`biornn_transposed_product`, OpenBLAS above `Matrix.transposedProductLimit`)
-/// runs near the machine's peak where k×N×N updates do not.
+/// N×N×512 product (`Matrix.addTransposedProduct`) runs near the machine's peak where k×N×N
+/// updates do not.
 ///
 /// With a second thread (`BLAS.threadCount` > 1), a full pair of stacks is added on a helper
 /// thread while the caller fills the other pair, so the window's step-by-step work and the
@@ -373,12 +373,8 @@ final class OuterProductStack: @unchecked Sendable {   // the helper touches onl
         nonisolated(unsafe) let (left, right, sum) = (stacks[filling].left, stacks[filling].right, sum)
         let (rows, width) = (count, width)
         let product: @Sendable () -> Void = {
-            if width <= Matrix.transposedProductLimit {
-                biornn_transposed_product(rows, 1, left, width, 0, width, right, width, width, sum, width)
-            } else {
-                BLAS.rawGemm(.transposed, .none, m: width, n: width, k: rows, alpha: 1, a: left, lda: width, b: right, ldb: width,
-                             beta: 1, c: sum, ldc: width)
-            }
+            Matrix.addTransposedProduct(left, lda: width, right, ldb: width, m: width, rows: rows, alpha: 1,
+                                        into: sum, ldc: width, rowsOfC: 0..<width)
         }
         if let helper, !waiting {
             pending.wait()   // the other pair is free, and the sums stay in order

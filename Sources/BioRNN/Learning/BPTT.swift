@@ -6,7 +6,7 @@
 ///     δ_t     = (1 − α)·δ_{t+1} + (∂E/∂r_t) ⊙ φ'(a_t)                         t = T…1
 ///     δ_0     = (1 − α)·δ_1 + (α·δ_1·W_rec) ⊙ φ'(a_0),      ∂E/∂h0 = Σ_b δ_0
 ///
-/// and, stacking the T·B rows of all steps (one GEMM per weight matrix, not one per step):
+/// and, stacking the T·B rows of all steps (one product per weight matrix, not one per step):
 ///
 ///     ∂E/∂W_rec = α·Σ_t δ_tᵀ r_{t−1},   ∂E/∂W_in = α·Σ_t δ_tᵀ x_t,   ∂E/∂b_rec = α·Σ_t Σ_b δ_t
 ///     ∂E/∂W_out = Σ_t G_tᵀ r_t,          ∂E/∂b_out = Σ_t Σ_b G_t

@@ -12,7 +12,7 @@ import CKernels
 ///     update               ∂W_ji ≈ Σ_t L_j,t·e_ji,t = Σ_t (L_t ⊙ φ'(a_t))_j·r̄_i,t
 ///
 /// The readout gradient is exact (Σ_t G_tᵀ r_t). Each synapse's estimate is a sum over time of
-/// its postsynaptic factor times its presynaptic trace; after the forward sweep, one GEMM over all
+/// its postsynaptic factor times its presynaptic trace; after the forward sweep, one product over all
 /// steps and trials performs those sums for every synapse at once (the algebra is the same as
 /// accumulating step by step). With F = W_outᵀ this equals BPTT with the recurrent path
 /// W_rec·φ(a_{t−1}) cut (leak kept) — the "stop-gradient BPTT" of the tests — and it equals exact
@@ -89,7 +89,7 @@ public struct EProp: LearningRule {
             }
         }
         (grad.bRec, grad.h0) = (bRec, h0)
-        // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one GEMM each over the T·B rows.
+        // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one product each over the T·B rows.
         grad.wRec = eligibilityProducts(post: l, pre: rBar, rows: T * B)
         if I > 0 {
             l.withUnsafeBufferPointer { lp in

@@ -205,28 +205,36 @@ extension Matrix {
 
     /// α·Aᵀ·B (n×m) for two tall blocks, A (rows×n) and B (rows×m), row-major with leading
     /// dimensions lda and ldb: Σ over T·B rows of one outer product each, the weight gradient of
-    /// W_rec (δ_t r_{t−1}ᵀ, l_t r̄_tᵀ, …). Up to `transposedProductLimit` columns both blocks are
-    /// read in place (`biornn_transposed_product`), the result's rows split between threads, every
-    /// entry summing the rows in blocks of 128 in order, so its bits depend on neither the thread
-    /// count nor the CPU; it replaced an OpenBLAS product whose packing of both blocks cost a third
-    /// of it. Wider blocks stay with OpenBLAS (`BLAS.gemm`), which packs them
-    /// (<doc:Performance#The-recurrent-weight-gradient>).
+    /// W_rec (δ_t r_{t−1}ᵀ, l_t r̄_tᵀ, …), its rows split between threads (`addTransposedProduct`).
     static func transposedProduct(_ a: UnsafePointer<Double>, lda: Int, n: Int, _ b: UnsafePointer<Double>, ldb: Int, m: Int,
                                   rows: Int, alpha: Double) -> Matrix {
         var product = [Double](repeating: 0, count: n * m)
         if rows > 0 && n > 0 && m > 0 {   // an empty product's storage may have no address
             product.withUnsafeMutableBufferPointer { pp in
                 let c = pp.baseAddress!
-                guard max(lda, ldb) <= transposedProductLimit else {
-                    BLAS.gemm(.transposed, .none, m: n, n: m, k: rows, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: m)
-                    return
-                }
                 ThreadSplit.run(n, work: Double(rows) * Double(n) * Double(m)) { part in
-                    biornn_transposed_product(rows, alpha, a, lda, part.lowerBound, part.upperBound, b, ldb, m, c, m)
+                    addTransposedProduct(a, lda: lda, b, ldb: ldb, m: m, rows: rows, alpha: alpha, into: c, ldc: m, rowsOfC: part)
                 }
             }
         }
         return Matrix(rows: n, cols: m, storage: product)
+    }
+
+    /// C[i, ·] += α·(AᵀB)[i, ·] for the rows i in `rowsOfC`, on the calling thread (A rows×·, B
+    /// rows×m, row-major with leading dimensions lda and ldb). Up to `transposedProductLimit`
+    /// doubles per row both blocks are read in place (`biornn_transposed_product`), every entry
+    /// summing the rows in blocks of 128 in order, so its bits depend on neither the rows of C
+    /// computed with it nor the CPU; it replaced an OpenBLAS product whose packing of both blocks
+    /// cost a third of it. Wider blocks stay with OpenBLAS, which packs them
+    /// (<doc:Performance#The-recurrent-weight-gradient>).
+    static func addTransposedProduct(_ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int, m: Int,
+                                     rows: Int, alpha: Double, into c: UnsafeMutablePointer<Double>, ldc: Int, rowsOfC: Range<Int>) {
+        if max(lda, ldb) <= transposedProductLimit {
+            biornn_transposed_product(rows, alpha, a, lda, rowsOfC.lowerBound, rowsOfC.upperBound, b, ldb, m, c, ldc)
+        } else {
+            BLAS.rawGemm(.transposed, .none, m: rowsOfC.count, n: m, k: rows, alpha: alpha, a: a + rowsOfC.lowerBound, lda: lda,
+                         b: b, ldb: ldb, beta: 1, c: c + rowsOfC.lowerBound * ldc, ldc: ldc)
+        }
     }
 
     /// The longest rows (in doubles) `biornn_transposed_product` reads in place. Beyond 512 (rows
