@@ -68,31 +68,42 @@ void biornn_flossing_step_terms(long k, long n, double alpha, const double *rest
 }
 
 BIORNN_CLONES
-void biornn_leaky_trace(const double *restrict in, long steps, long block, double alpha, double *out) {
+void biornn_leaky_step(const double *restrict prev, const double *restrict in, long rows, long j0, long j1, long ld,
+                       double alpha, double *restrict out) {
 #pragma clang fp contract(off)
-    if (steps <= 0) return;
-    for (long j = 0; j < block; j++) out[j] = alpha * in[j];
-    for (long t = 1; t < steps; t++) {
-        const double *restrict prev = out + (t - 1) * block, *restrict x = in + t * block;
-        double *restrict cur = out + t * block;
-        for (long j = 0; j < block; j++) cur[j] = (1 - alpha) * prev[j] + alpha * x[j];
+    for (long b = 0; b < rows; b++) {
+        const double *restrict x = in + b * ld;
+        double *restrict cur = out + b * ld;
+        if (prev) {
+            const double *restrict p = prev + b * ld;
+            for (long j = j0; j < j1; j++) cur[j] = (1 - alpha) * p[j] + alpha * x[j];
+        } else {
+            for (long j = j0; j < j1; j++) cur[j] = alpha * x[j];
+        }
     }
 }
 
+void biornn_leaky_trace(const double *in, long steps, long block, double alpha, double *out) {
+    for (long t = 0; t < steps; t++)
+        biornn_leaky_step(t > 0 ? out + (t - 1) * block : 0, in + t * block, 1, 0, block, block, alpha, out + t * block);
+}
+
 BIORNN_CLONES
-void biornn_bias_trace_sums(const double *restrict l, long steps, long trials, long units, double alpha,
-                            double *restrict bias, double *restrict initial) {
+void biornn_wide_rows(long rows, long k, long j0, long j1, const double *restrict x, const double *restrict m, long ldm,
+                      double *restrict c, long ldc) {
 #pragma clang fp contract(off)
-    double biasTrace = 0, initialTrace = 1;
-    for (long t = 1; t <= steps; t++) {
-        biasTrace = (1 - alpha) * biasTrace + alpha;
-        initialTrace *= 1 - alpha;
-        for (long b = 0; b < trials; b++) {
-            const double *restrict row = l + ((t - 1) * trials + b) * units;
-            for (long j = 0; j < units; j++) {
-                bias[j] += biasTrace * row[j];
-                initial[j] += initialTrace * row[j];
-            }
+    for (long b = 0; b < rows; b++) {
+        double *restrict row = c + b * ldc;
+        if (k <= 0) {
+            for (long j = j0; j < j1; j++) row[j] = 0;
+            continue;
+        }
+        const double x0 = x[b * k];
+        for (long j = j0; j < j1; j++) row[j] = x0 * m[j];
+        for (long i = 1; i < k; i++) {
+            const double xi = x[b * k + i];
+            const double *restrict mi = m + i * ldm;
+            for (long j = j0; j < j1; j++) row[j] = __builtin_elementwise_fma(xi, mi[j], row[j]);
         }
     }
 }
@@ -199,7 +210,8 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
 // ---- The transposed product of two tall blocks (see Kernels.h) ----
 
 enum {
-    BLOCK_ROWS = 128,     // rows of A and B per partial sum: a tile's strips of both stay in L1/L2
+    BLOCK_ROWS = BIORNN_TRANSPOSED_BLOCK_ROWS,   // rows of A and B per partial sum: a tile's
+                                                 // strips of both stay in L1/L2
     COLUMN_GROUP = 256,   // columns of B per sweep over C's rows: a block's 128 × 256 strip of B is
                           // 256 KB, which stays in L2 while every tile of C's rows reads it
 };

@@ -26,6 +26,22 @@ struct LocalRuleTests {
         }
     }
 
+    /// e-prop runs its rows in chunks of 128 (one block of the W_rec product), carrying r̄ of the last
+    /// B rows from chunk to chunk; the small networks above fit in one chunk. These sizes put chunk
+    /// boundaries inside a step (B = 50, 3), make B larger than a chunk (130), and take the product
+    /// past the in-place kernel's limit (N = 600, OpenBLAS per chunk).
+    @Test("e-prop over many chunks of rows equals stop-gradient BPTT to 1e-10 for every tensor",
+          arguments: [(units: 5, steps: 7, trials: 50), (units: 40, steps: 3, trials: 130), (units: 17, steps: 90, trials: 3),
+                      (units: 600, steps: 2, trials: 70)])
+    func epropAcrossChunks(size: (units: Int, steps: Int, trials: Int)) {
+        for (seed, activation) in [(UInt64(11), Activation.tanh), (12, .softplus)] {
+            let c = RandomNetworkCase(seed: seed, units: size.units, inputs: 2, outputs: 3, steps: size.steps, trials: size.trials,
+                                      alpha: 0.3, activation: activation, loss: .mse)
+            let (e, sg) = (EProp().gradient(of: c.model, on: c.batch), StopGradientBPTT().gradient(of: c.model, on: c.batch))
+            for (name, path) in Parameters.tensors { #expect(relativeError(e.gradients, sg.gradients, path) <= exactTolerance, "\(name) \(c)") }
+        }
+    }
+
     @Test("with W_rec = 0, e-prop equals exact BPTT to 1e-10 for every tensor")
     func epropExactWithoutRecurrence() async {
         await propertyCheck(count: 100, input: smallNetworks) { c in
@@ -174,10 +190,18 @@ func approximateJacobianRTRL(_ model: RNN, _ batch: Batch, cellType: [Int], mu: 
 @Suite("ModProp")
 struct ModPropTests {
     var daleCases: [(RNN, Batch)] { (0..<20).map { ConformanceKit.network($0, ConformanceKit.Options(requirement: ModProp.requirement)) } }
+    /// The first Dale network on a batch of 45 steps × 5 trials: 225 rows, two of e-prop's chunks
+    /// of 128, the boundary inside a step (the cases above fit in one chunk).
+    var longDaleCase: (RNN, Batch) {
+        let (model, _) = daleCases[0]
+        let c = RandomNetworkCase(seed: 5, units: model.units, inputs: model.inputs, outputs: model.outputs, steps: 45, trials: 5,
+                                  alpha: model.alpha, activation: model.activation, loss: .mse)
+        return (model, c.batch)
+    }
 
     @Test("ModProp's per-type traces equal RTRL with the approximate Jacobian Ĵ = (1−α)I + αμW̄, to 1e-10")
     func equalsApproximateJacobianRTRL() throws {
-        for (model, batch) in daleCases {
+        for (model, batch) in daleCases + [longDaleCase] {
             for typesPerSign in [1, 2] where model.daleSigns!.filter({ $0 < 0 }).count >= typesPerSign {
                 let rule = try ModProp(model: model, mu: 0.7, typesPerSign: typesPerSign)
                 let ours = rule.gradient(of: model, on: batch).gradients
@@ -186,6 +210,29 @@ struct ModPropTests {
                     #expect(relativeError(ours, reference, path) <= exactTolerance, "\(name), \(typesPerSign) types per sign")
                 }
             }
+        }
+    }
+
+    /// At N = 64, T = 50, B = 32 e-prop's pass is split between two threads by units (1.6·10⁶
+    /// rows·units, above the second-thread threshold), and each thread copies its units' columns of
+    /// l into the signals ModProp's modulatory term reads. The result must not depend on the split.
+    @Test("ModProp gives the same bits on one thread and on two")
+    func sameBitsOnTwoThreads() throws {
+        let c = RandomNetworkCase(seed: 8, units: 64, inputs: 2, outputs: 2, steps: 50, trials: 32, alpha: 0.2, activation: .relu, loss: .mse)
+        var model = c.model
+        var rng = RandomStream(seed: 9, purpose: .network)
+        (model.parameters.wRec, model.daleSigns) = Connectivity.dale(gain: 1.2).recurrentWeights(units: 64, using: &rng)
+        let rule = try ModProp(model: model, mu: 0.7, typesPerSign: 2)
+        func gradient(threads: Int) -> Parameters {
+            let saved = BLAS.threadCount
+            BLAS.threadCount = threads
+            defer { BLAS.threadCount = saved }
+            return rule.gradient(of: model, on: c.batch).gradients
+        }
+        let (one, two) = (gradient(threads: 1), gradient(threads: 2))
+        for (name, path) in Parameters.tensors {
+            let differing = zip(one[keyPath: path], two[keyPath: path]).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(name): \(differing) entries differ on two threads")
         }
     }
 

@@ -12,9 +12,9 @@ import CKernels
 ///     update               ∂W_ji ≈ Σ_t L_j,t·e_ji,t = Σ_t (L_t ⊙ φ'(a_t))_j·r̄_i,t
 ///
 /// The readout gradient is exact (Σ_t G_tᵀ r_t). Each synapse's estimate is a sum over time of
-/// its postsynaptic factor times its presynaptic trace; after the forward sweep, one product over all
-/// steps and trials performs those sums for every synapse at once (the algebra is the same as
-/// accumulating step by step). With F = W_outᵀ this equals BPTT with the recurrent path
+/// its postsynaptic factor times its presynaptic trace; after the forward sweep, one pass over all
+/// steps and trials performs those sums for every synapse at once, as products over chunks of
+/// 128 of the T·B rows (the algebra is the same as accumulating step by step; `sweep`). With F = W_outᵀ this equals BPTT with the recurrent path
 /// W_rec·φ(a_{t−1}) cut (leak kept) — the "stop-gradient BPTT" of the tests — and it equals exact
 /// BPTT when W_rec = 0.
 public struct EProp: LearningRule {
@@ -44,61 +44,107 @@ public struct EProp: LearningRule {
     public func gradient(of model: RNN, on batch: Batch) -> LossAndGradient {
         let tr = model.run(batch, noiseSeed: noiseSeed)
         let (loss, g) = lossAndOutputGradient(tr, batch)
-        let signal = learningSignals(model, batch, g)
-        var grad = eligibilityGradients(model, batch, tr, postsynaptic: signal)
-        readoutGradients(&grad, batch, tr, g)
-        return LossAndGradient(loss: loss, gradients: grad)
+        return LossAndGradient(loss: loss, gradients: sweep(model, batch, tr, g).gradients)
     }
 
-    /// l_t = (F·G_t) ⊙ φ'(a_t) for every step, T·B×N time-major: the postsynaptic factors.
-    func learningSignals(_ model: RNN, _ batch: Batch, _ g: [Double]) -> [Double] {
-        let (T, B, N, O) = (batch.steps, batch.trials, model.units, model.outputs)
-        let gm = Matrix(rows: T * B, cols: O, storage: g)
-        var l: Matrix
+    /// F as O×N rows, the operand of G_t·Fᵀ: W_out itself, or Bᵀ.
+    func feedbackRows(_ model: RNN) -> Matrix {
         switch feedback {
-        case .symmetric: l = gm * model.parameters.wOut                         // G·W_out = (W_outᵀ G)ᵀ
+        case .symmetric: return model.parameters.wOut
         case let .fixed(b):
-            precondition(b.rows == N && b.cols == O, "feedback matrix is \(b.rows)×\(b.cols), expected \(N)×\(O)")
-            l = Matrix.product(.none, gm, .transposed, b)                       // G·Bᵀ
+            precondition(b.rows == model.units && b.cols == model.outputs,
+                         "feedback matrix is \(b.rows)×\(b.cols), expected \(model.units)×\(model.outputs)")
+            return b.transposed
         }
-        return l.storage
     }
 
-    /// e-prop weight estimates from postsynaptic signals L_t (T·B×N) and the presynaptic traces.
-    func eligibilityGradients(_ model: RNN, _ batch: Batch, _ tr: Trajectory, postsynaptic signal: consuming [Double]) -> Parameters {
-        let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
-        let alpha = model.alpha
+    /// The rule's gradient from the trajectory and G, in one pass over the T·B rows (row
+    /// q = (t − 1)·B + b is step t of trial b): for t = 1…T,
+    ///
+    ///     l_t = (G_t·Fᵀ) ⊙ φ'(a_t),   r̄_t = (1 − α)·r̄_{t−1} + α·r_{t−1}
+    ///     ∂W_rec += l_tᵀ·r̄_t,   ∂W_in += l_tᵀ·x̄_t,   ∂b_rec += b̄_t·Σ_b l_t,   ∂h0 += h̄_t·Σ_b l_t
+    ///     ∂W_out += G_tᵀ·r_t,   ∂b_out += Σ_b G_t                                   (exact)
+    ///
+    /// The units are split between threads: each thread owns its units' rows of ∂W_rec (and
+    /// columns of the rest) and runs all rows in chunks of 128, computing l for its units and r̄ for
+    /// every unit of the chunk, then adding the chunk's products while both are in its cache, so
+    /// that neither T·B×N block goes through memory. Every sum runs the rows in order — W_rec's in
+    /// the product's blocks of 128 (`biornn_transposed_product`), the others one row at a time
+    /// (`biornn_narrow_products`, b̄_t and h̄_t two columns beside x̄_t) — so the bits are those of
+    /// one product over all rows, whatever the split; G_t·Fᵀ sums its O terms in order
+    /// (`biornn_wide_rows`). With `keepingSignals` it also returns l (T·B×N, for ModProp).
+    func sweep(_ model: RNN, _ batch: Batch, _ tr: Trajectory, _ g: [Double],
+               keepingSignals: Bool = false) -> (gradients: Parameters, signals: [Double]) {
+        let (T, B, N, I, O) = (batch.steps, batch.trials, model.units, model.inputs, model.outputs)
+        let (alpha, phi, f) = (model.alpha, model.activation, feedbackRows(model))
         var grad = Parameters(zerosLike: model.parameters)
-        guard T > 0 else { return grad }
-        var l = signal                                              // becomes L_t ⊙ φ'(a_t)
-        let rBar = tr.r.withUnsafeBufferPointer { leakyTrace(of: $0, steps: T, block: B * N, alpha: alpha) }   // r̄_t from r_{t−1}
-        let xBar = batch.inputs.withUnsafeBufferPointer { leakyTrace(of: $0, steps: T, block: B * I, alpha: alpha) }   // x̄_t from x_t
-        var bRec = [Double](repeating: 0, count: N), h0 = [Double](repeating: 0, count: N)
-        l.withUnsafeMutableBufferPointer { lp in
-            tr.a.withUnsafeBufferPointer { ap in
-                tr.r.withUnsafeBufferPointer { rp in
-                    let (l, a, r) = (lp.baseAddress!, ap.baseAddress!, rp.baseAddress!)
-                    model.activation.multiplyByDerivative(l, at: a + B * N, output: r + B * N, count: T * B * N)
-                    // b̄_t and h̄_t are the same for every synapse: Σ_t b̄_t·Σ_b l_t and Σ_t h̄_t·Σ_b l_t.
-                    bRec.withUnsafeMutableBufferPointer { bRec in
-                        h0.withUnsafeMutableBufferPointer { h0 in
-                            biornn_bias_trace_sums(l, T, B, N, alpha, bRec.baseAddress!, h0.baseAddress!)
-                        }
+        var signals = [Double](repeating: 0, count: keepingSignals ? T * B * N : 0)
+        let rows = T * B
+        guard rows > 0, N > 0 else { return (grad, signals) }
+        // [x̄_t | b̄_t | h̄_t] per row (T·B×(I + 2)): the presynaptic traces of W_in, b_rec and h0.
+        let P = I + 2
+        var pre = [Double](repeating: 0, count: rows * P)
+        let xBar = presynapticTraces(of: batch.inputs, steps: T, block: B * I, alpha: alpha)
+        var biasTrace = 0.0, initialTrace = 1.0
+        for t in 1...T {
+            biasTrace = (1 - alpha) * biasTrace + alpha
+            initialTrace *= 1 - alpha
+            for q in ((t - 1) * B)..<(t * B) {
+                for i in 0..<I { pre[q * P + i] = xBar[q * I + i] }
+                (pre[q * P + I], pre[q * P + I + 1]) = (biasTrace, initialTrace)
+            }
+        }
+        var wRec = [Double](repeating: 0, count: N * N)
+        var sums = [Double](repeating: 0, count: P * N), readout = [Double](repeating: 0, count: O * N)
+        let chunk = Int(BIORNN_TRANSPOSED_BLOCK_ROWS)
+        wRec.withUnsafeMutableBufferPointer { wp in
+        sums.withUnsafeMutableBufferPointer { sp in
+        readout.withUnsafeMutableBufferPointer { op in
+        signals.withUnsafeMutableBufferPointer { kp in
+        tr.a.withUnsafeBufferPointer { ap in
+        tr.r.withUnsafeBufferPointer { rp in
+        g.withUnsafeBufferPointer { gp in
+        f.storage.withUnsafeBufferPointer { fp in
+        pre.withUnsafeBufferPointer { prep in
+            let (wRec, sums, readout, kept) = (wp.baseAddress!, sp.baseAddress!, op.baseAddress, keepingSignals ? kp.baseAddress : nil)
+            let (a, r, g, f, pre) = (ap.baseAddress!, rp.baseAddress!, gp.baseAddress, fp.baseAddress, prep.baseAddress!)
+            ThreadSplit.run(N, work: Double(rows) * Double(N) * Double(N + 2 * O + P)) { units in
+                let (j0, width) = (units.lowerBound, units.count)
+                // l of this chunk for the thread's units (ld = width), and r̄ of the B rows before
+                // the chunk followed by the chunk's rows, for every unit (ld = N).
+                let l = UnsafeMutablePointer<Double>.allocate(capacity: chunk * width)
+                let trace = UnsafeMutablePointer<Double>.allocate(capacity: (B + chunk) * N)
+                defer { l.deallocate(); trace.deallocate() }
+                for q0 in stride(from: 0, to: rows, by: chunk) {
+                    let count = min(chunk, rows - q0), rBar = trace + B * N
+                    if q0 > 0 { trace.update(from: trace + chunk * N, count: B * N) }   // the last B rows of the chunk before
+                    // r̄ for rows q (from r_{t−1}, row q of tr.r): α·r_0 in the first B rows, then the leak.
+                    let first = max(0, min(count, B - q0))
+                    if first > 0 { biornn_leaky_step(nil, r + q0 * N, first, 0, N, N, alpha, rBar) }
+                    if first < count {
+                        biornn_leaky_step(rBar + (first - B) * N, r + (q0 + first) * N, count - first, 0, N, N, alpha, rBar + first * N)
                     }
+                    // l_t = (G_t·Fᵀ) ⊙ φ'(a_t); a_t, r_t are row q + B of the trajectory.
+                    biornn_wide_rows(count, O, 0, width, g.map { $0 + q0 * O }, f.map { $0 + j0 }, N, l, width)
+                    for q in 0..<count {
+                        let state = (q0 + q + B) * N + j0
+                        phi.multiplyByDerivative(l + q * width, at: a + state, output: r + state, count: width)
+                        kept?.advanced(by: (q0 + q) * N + j0).update(from: l + q * width, count: width)
+                    }
+                    Matrix.addTransposedProduct(l, lda: width, rBar, ldb: N, m: N, rows: count, alpha: 1,
+                                                into: wRec + j0 * N, ldc: N, rowsOfC: 0..<width)
+                    biornn_narrow_products(pre + q0 * P, P, l, width, count, 0, width, sums + j0, N, nil)
+                    biornn_narrow_products(g.map { $0 + q0 * O }, O, r + (q0 + B) * N, N, count, j0, j0 + width, readout, N, nil)
                 }
             }
-        }
-        (grad.bRec, grad.h0) = (bRec, h0)
-        // Σ_t l_tᵀ·r̄_t and Σ_t l_tᵀ·x̄_t for every synapse: one product each over the T·B rows.
-        grad.wRec = eligibilityProducts(post: l, pre: rBar, rows: T * B)
-        if I > 0 {
-            l.withUnsafeBufferPointer { lp in
-                xBar.withUnsafeBufferPointer { xp in
-                    grad.wIn = Matrix.narrowProducts(xp.baseAddress!, m: I, lp.baseAddress!, rows: T * B, n: N, alpha: 1).product.transposed
-                }
-            }
-        }
-        return grad
+        }}}}}}}}}
+        grad.wRec = Matrix(rows: N, cols: N, storage: wRec)
+        grad.wIn = Matrix(rows: I, cols: N, storage: Array(sums[0..<(I * N)])).transposed
+        grad.bRec = Array(sums[(I * N)..<((I + 1) * N)])
+        grad.h0 = Array(sums[((I + 1) * N)...])
+        grad.wOut = Matrix(rows: O, cols: N, storage: readout)
+        grad.bOut = columnSums(g, rows: rows, cols: O)
+        return (grad, signals)
     }
 }
 

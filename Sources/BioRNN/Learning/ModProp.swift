@@ -58,17 +58,15 @@ public struct ModProp: LearningRule {
         let eprop = EProp(noiseSeed: noiseSeed)
         let tr = model.run(batch, noiseSeed: noiseSeed)
         let (loss, g) = lossAndOutputGradient(tr, batch)
-        let signal = eprop.learningSignals(model, batch, g)
-        var grad = eprop.eligibilityGradients(model, batch, tr, postsynaptic: signal)
-        if modulation { addModulatoryTerm(&grad, model, batch, tr, signal) }
-        readoutGradients(&grad, batch, tr, g)
+        var (grad, l) = eprop.sweep(model, batch, tr, g, keepingSignals: modulation)
+        if modulation { addModulatoryTerm(&grad, model, batch, tr, l) }
         return LossAndGradient(loss: loss, gradients: grad)
     }
 
     /// Σ_t Σ_γ S_γ,t·m^γ_t for every synapse, trial by trial, through the type-shared traces M.
-    func addModulatoryTerm(_ grad: inout Parameters, _ model: RNN, _ batch: Batch, _ tr: Trajectory, _ signal: [Double]) {
+    func addModulatoryTerm(_ grad: inout Parameters, _ model: RNN, _ batch: Batch, _ tr: Trajectory, _ l: [Double]) {
         let (T, B, N, I) = (batch.steps, batch.trials, model.units, model.inputs)
-        let alpha = model.alpha, phi = model.activation
+        let alpha = model.alpha
         guard T > 0 else { return }
         let types = CellTypes(cellType, model)
         var total = [Double](repeating: 0, count: types.count * types.quantities)
@@ -84,9 +82,8 @@ public struct ModProp: LearningRule {
                 for q in 0..<I { pre[N + q] = (1 - alpha) * pre[N + q] + alpha * batch.inputs[row * I + q] }
                 pre[N + I] = (1 - alpha) * pre[N + I] + alpha
                 pre[N + I + 1] *= 1 - alpha
-                // l_t of this trial: the learning signal times φ'(a_t).
-                let l = (0..<N).map { j in signal[row * N + j] * phi.derivative(tr.a[(t * B + b) * N + j]) }
-                traces.accumulate(modulators: types.modulators(l), into: &total)
+                // l_t of this trial (e-prop's step factor): the learning signal times φ'(a_t).
+                traces.accumulate(modulators: types.modulators(Array(l[(row * N)..<((row + 1) * N)])), into: &total)
             }
         }
         types.add(total, to: &grad)

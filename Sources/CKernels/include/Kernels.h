@@ -89,12 +89,20 @@ void biornn_flossing_step_terms(long k, long n, double alpha, const double *v, c
 ///     out_0 = α·in_0,   out_t = (1 − α)·out_{t−1} + α·in_t
 void biornn_leaky_trace(const double *in, long steps, long block, double alpha, double *out);
 
-/// e-prop's bias and initial-state sums from the postsynaptic factors l (steps·trials×units,
-/// time-major), whose traces are the same for every synapse, summed row by row in order:
-///     bias[j] += Σ_t b̄_t·Σ_b l_t,b,j,   initial[j] += Σ_t h̄_t·Σ_b l_t,b,j
-///     b̄_t = (1 − α)·b̄_{t−1} + α (b̄_0 = 0),   h̄_t = (1 − α)·h̄_{t−1} (h̄_0 = 1)
-void biornn_bias_trace_sums(const double *l, long steps, long trials, long units, double alpha,
-                            double *bias, double *initial);
+/// One step of a leaky trace on the columns j0 ≤ j < j1 of `rows` rows (leading dimension ld):
+///     out[b·ld + j] = (1 − α)·prev[b·ld + j] + α·in[b·ld + j]          (prev = NULL: α·in)
+void biornn_leaky_step(const double *prev, const double *in, long rows, long j0, long j1, long ld,
+                       double alpha, double *out);
+
+/// Products with a short, wide matrix M (k×n, k a handful: the readout W_out, a feedback Bᵀ),
+/// one short sum per entry, for the columns j0 ≤ j < j1:
+///
+///     C[b·ldc + j] = Σ_{i<k} X[b·k + i]·M[i·ldm + j]          b < rows
+///
+/// each sum X₀·M₀ first, then one fused multiply-add per further term in order of i, so that an
+/// entry's bits do not depend on the rows or columns computed with it.
+void biornn_wide_rows(long rows, long k, long j0, long j1, const double *x, const double *m, long ldm,
+                      double *c, long ldc);
 
 /// b[j·ldb + i] = a[i·lda + j] for i < rows, j < cols: the rows×cols row-major block at a,
 /// transposed into b (between the row-major matrices of BioRNN and LAPACK's column-major ones),
@@ -136,7 +144,9 @@ void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const
 /// L2 while every tile of C's rows reads it). The rows are summed in blocks of 128: each block's sum runs its rows in order with one
 /// fused multiply-add per term and is then scaled by α and added to C, block after block. An
 /// entry's bits therefore depend on neither the range i0…i1 it is in nor the CPU: rows of C split
-/// between threads give the same bits as one call.
+/// between threads give the same bits as one call, and so do calls on consecutive runs of rows
+/// that are whole blocks (but the last).
+enum { BIORNN_TRANSPOSED_BLOCK_ROWS = 128 };
 void biornn_transposed_product(long rows, double alpha, const double *a, long lda, long i0, long i1,
                                const double *b, long ldb, long n, double *c, long ldc);
 
