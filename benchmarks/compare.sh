@@ -10,8 +10,10 @@
 # 3. Times each workload ROUNDS times, alternating BioRNN and JAX, each time the median of 5 runs
 #    after 2 warm-ups, and prints the median of the rounds, the ratio, and BioRNN's GFLOP/s as a
 #    fraction of the dgemm peak.
-# 4. Times the parts a workload cannot skip (the forward pass; one re-orthonormalisation per step)
-#    alone, and the ratio to JAX they cap: no BioRNN e-prop step can be faster than its forward pass.
+# 4. Times the parts a workload cannot skip (the forward pass; one re-orthonormalisation and one
+#    J·Q product per step) alone, in every round of the workloads they cap, right after them (so
+#    that a slow spell of this shared machine lands on both), and prints the ratio to JAX they
+#    cap: no BioRNN e-prop step can be faster than its forward pass.
 # 5. Times BioRNN's BPTT and e-prop steps and its spectra against N and T, with the fitted growth
 #    exponents (benchmarks/scaling.sh, which also draws them).
 #
@@ -42,6 +44,14 @@ echo "## Side by side (OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS, $rounds alter
 echo
 printf "dgemm peak (N = 1024): %.2f GFLOP/s\n\n" "$peak"
 declare -A jax_ms
+# The parts timed in each round of a workload: name:bench arguments, ':' for the spaces within.
+declare -A floor_parts=(
+  [bptt-1]="forward:--what:forward:--units:256:--steps:100:--trials:32"
+  [eprop-1]="forward:--what:forward:--units:256:--steps:100:--trials:32"
+  [lyapunov-256]="qr256:--what:qr:--units:256:--k:256 jq256:--what:jacobian:--units:256:--k:256:--repeats:101"
+  [lyapunov-32]="qr32:--what:qr:--units:256:--k:32:--repeats:101 jq32:--what:jacobian:--units:256:--k:32:--repeats:101"
+)
+declare -A floor_ms   # part → the times of all its rounds
 echo "| workload | BioRNN ms | JAX ms | JAX / BioRNN | BioRNN GFLOP/s | of dgemm peak |"
 echo "|---|---|---|---|---|---|"
 while read -r what n t b k label; do
@@ -53,6 +63,10 @@ while read -r what n t b k label; do
     ours+=("$(echo "$json" | field ms_median)")
     gflops+=("$(echo "$json" | field gflops)")
     theirs+=("$($jax time "$dir" --what "$what" --k "$k" --repeats 5 --warmup 2 | field ms_median)")
+    for part in ${floor_parts["$what-$k"]:-}; do
+      name="${part%%:*}" args="${part#*:}"
+      floor_ms["$name"]="${floor_ms[$name]:-} $("$biornn" bench ${args//:/ } --json | field ms_median)"
+    done
   done
   a=$(median "${ours[@]}"); j=$(median "${theirs[@]}"); g=$(median "${gflops[@]}")
   jax_ms["$what-$k"]=$j
@@ -68,16 +82,14 @@ floss-local 256 200 1 32 local flossing step, N = 256, window 200, k = 32
 WORKLOADS
 
 echo
-echo "## Floors: parts every BioRNN run of a workload must do, timed alone (median of 7 after 2 warm-ups)"
+echo "## Floors: parts every BioRNN run of a workload must do, timed alone after it in each of its rounds (median of the rounds, each a median of 7 after 2 warm-ups)"
 echo
 echo "| part | BioRNN ms | caps the ratio for | at |"
 echo "|---|---|---|---|"
 n=256 t=100 b=32   # the training workloads' sizes above
-forward=$("$biornn" bench --what forward --units $n --steps $t --trials $b --json | field ms_median)
-qr256=$("$biornn" bench --what qr --units 256 --k 256 --json | field ms_median)
-qr32=$("$biornn" bench --what qr --units 256 --k 32 --repeats 101 --json | field ms_median)
-jq256=$("$biornn" bench --what jacobian --units 256 --k 256 --repeats 101 --json | field ms_median)
-jq32=$("$biornn" bench --what jacobian --units 256 --k 32 --repeats 101 --json | field ms_median)
+# shellcheck disable=SC2086   # the lists of times are meant to split
+{ forward=$(median ${floor_ms[forward]}); qr256=$(median ${floor_ms[qr256]}); qr32=$(median ${floor_ms[qr32]})
+  jq256=$(median ${floor_ms[jq256]}); jq32=$(median ${floor_ms[jq32]}); }
 python3 - "$forward" "$qr256" "$qr32" "$jq256" "$jq32" "${jax_ms[bptt-1]}" "${jax_ms[eprop-1]}" "${jax_ms[lyapunov-256]}" "${jax_ms[lyapunov-32]}" "$peak" $n $t $b <<'CAP'
 import sys
 forward, qr256, qr32, jq256, jq32, bptt, eprop, spectrum, first32, peak = map(float, sys.argv[1:11])
