@@ -118,11 +118,13 @@ public struct EProp: LearningRule {
                 for q0 in stride(from: 0, to: rows, by: chunk) {
                     let count = min(chunk, rows - q0), rBar = trace + B * N
                     if q0 > 0 { trace.update(from: trace + chunk * N, count: B * N) }   // the last B rows of the chunk before
-                    // r̄ for rows q (from r_{t−1}, row q of tr.r): α·r_0 in the first B rows, then the leak.
-                    let first = max(0, min(count, B - q0))
-                    if first > 0 { biornn_leaky_step(nil, r + q0 * N, first, 0, N, N, alpha, rBar) }
-                    if first < count {
-                        biornn_leaky_step(rBar + (first - B) * N, r + (q0 + first) * N, count - first, 0, N, N, alpha, rBar + first * N)
+                    // r̄ for rows q (from r_{t−1}, row q of tr.r): α·r_0 in the first B rows, then the
+                    // leak from row q − B, at most B rows per call, so that no call reads rows it writes.
+                    var q = q0
+                    while q < q0 + count {
+                        let run = min(q < B ? B - q : B, q0 + count - q), out = rBar + (q - q0) * N
+                        biornn_leaky_step(q < B ? nil : out - B * N, r + q * N, run, 0, N, N, alpha, out)
+                        q += run
                     }
                     // l_t = (G_t·Fᵀ) ⊙ φ'(a_t); a_t, r_t are row q + B of the trajectory.
                     biornn_wide_rows(count, O, 0, width, g.map { $0 + q0 * O }, f.map { $0 + j0 }, N, l, width)

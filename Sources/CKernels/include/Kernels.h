@@ -91,6 +91,7 @@ void biornn_leaky_trace(const double *in, long steps, long block, double alpha, 
 
 /// One step of a leaky trace on the columns j0 ≤ j < j1 of `rows` rows (leading dimension ld):
 ///     out[b·ld + j] = (1 − α)·prev[b·ld + j] + α·in[b·ld + j]          (prev = NULL: α·in)
+/// The rows read (prev, in) must not overlap the rows written.
 void biornn_leaky_step(const double *prev, const double *in, long rows, long j0, long j1, long ld,
                        double alpha, double *out);
 
