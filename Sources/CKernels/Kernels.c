@@ -26,22 +26,6 @@ void biornn_leak(const double *restrict prev, double *restrict cur, const double
 }
 
 BIORNN_CLONES
-void biornn_narrow_products(const double *restrict x, long m, const double *restrict a, long lda, long rows,
-                            long j0, long j1, double *restrict p, long n, double *restrict s) {
-#pragma clang fp contract(off)
-    for (long row = 0; row < rows; row++) {
-        const double *restrict ar = a + row * lda;
-        for (long i = 0; i < m; i++) {
-            const double xi = x[row * m + i];
-            double *restrict pi = p + i * n;
-            for (long j = j0; j < j1; j++) pi[j] += xi * ar[j];
-        }
-        if (s)
-            for (long j = j0; j < j1; j++) s[j] += ar[j];
-    }
-}
-
-BIORNN_CLONES
 void biornn_adam(long n, double *restrict p, double *restrict m, double *restrict v, const double *restrict g,
                  double beta1, double beta2, double c1, double c2, double eta, double epsilon, double decay) {
 #pragma clang fp contract(off)
@@ -204,6 +188,82 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
         case 1: tile(1, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
         default: break;
         }
+    }
+}
+
+// ---- The narrow products (see Kernels.h) ----
+
+enum {
+    NARROW_WIDTH = 16,    // columns of A per block: two vectors
+    NARROW_GROUP = 6,     // rows of P (or S) summed at once: 12 accumulators (I + 2 for e-prop)
+    NARROW_ROWS = 128,    // the tallest A read by column blocks (a chunk of e-prop's rows, in cache)
+};
+
+// Rows i0 … i0 + g − 1 of the sums (row m is S, whose X is 1: 1·a is exact) over the 16 columns
+// at j, held in registers through all rows of A, each added as a product then a sum, row by row
+// in order: the same operations as one row at a time through memory.
+static inline __attribute__((always_inline)) void narrowBlock(int g, long i0, const double *x, long m, const double *a,
+                                                              long lda, long rows, long j, double *p, long n, double *s) {
+#pragma clang fp contract(off)
+    static const double one = 1;
+    vec8 acc[NARROW_GROUP][2];
+    double *out[NARROW_GROUP];
+    const double *xs[NARROW_GROUP];
+    long step[NARROW_GROUP];
+    for (int i = 0; i < g; i++) {
+        const int sum = i0 + i == m;
+        out[i] = sum ? s + j : p + (i0 + i) * n + j;
+        xs[i] = sum ? &one : x + i0 + i;
+        step[i] = sum ? 0 : m;
+        acc[i][0] = *(const vec8u *)out[i];
+        acc[i][1] = *(const vec8u *)(out[i] + 8);
+    }
+    for (long r = 0; r < rows; r++) {
+        const vec8 a0 = *(const vec8u *)(a + r * lda + j), a1 = *(const vec8u *)(a + r * lda + j + 8);
+        for (int i = 0; i < g; i++) {
+            const double xi = xs[i][r * step[i]];
+            const vec8 xv = {xi, xi, xi, xi, xi, xi, xi, xi};
+            acc[i][0] = acc[i][0] + xv * a0;
+            acc[i][1] = acc[i][1] + xv * a1;
+        }
+    }
+    for (int i = 0; i < g; i++) {
+        *(vec8u *)out[i] = acc[i][0];
+        *(vec8u *)(out[i] + 8) = acc[i][1];
+    }
+}
+
+BIORNN_CLONES
+void biornn_narrow_products(const double *restrict x, long m, const double *restrict a, long lda, long rows,
+                            long j0, long j1, double *restrict p, long n, double *restrict s) {
+#pragma clang fp contract(off)
+    long whole = j0;   // columns done in blocks
+    if (rows <= NARROW_ROWS) {
+        const long sums = m + (s ? 1 : 0);
+        whole = j0 + (j1 - j0) / NARROW_WIDTH * NARROW_WIDTH;
+        for (long j = j0; j < whole; j += NARROW_WIDTH)
+            for (long i0 = 0; i0 < sums; i0 += NARROW_GROUP) {
+                switch (sums - i0 < NARROW_GROUP ? sums - i0 : NARROW_GROUP) {
+                case 6: narrowBlock(6, i0, x, m, a, lda, rows, j, p, n, s); break;
+                case 5: narrowBlock(5, i0, x, m, a, lda, rows, j, p, n, s); break;
+                case 4: narrowBlock(4, i0, x, m, a, lda, rows, j, p, n, s); break;
+                case 3: narrowBlock(3, i0, x, m, a, lda, rows, j, p, n, s); break;
+                case 2: narrowBlock(2, i0, x, m, a, lda, rows, j, p, n, s); break;
+                default: narrowBlock(1, i0, x, m, a, lda, rows, j, p, n, s); break;
+                }
+            }
+    }
+    // Taller blocks stream from memory, where a pass row by row ran faster than column blocks;
+    // and the last columns, fewer than a block.
+    for (long row = 0; row < rows; row++) {
+        const double *restrict ar = a + row * lda;
+        for (long i = 0; i < m; i++) {
+            const double xi = x[row * m + i];
+            double *restrict pi = p + i * n;
+            for (long j = whole; j < j1; j++) pi[j] += xi * ar[j];
+        }
+        if (s)
+            for (long j = whole; j < j1; j++) s[j] += ar[j];
     }
 }
 

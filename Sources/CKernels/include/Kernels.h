@@ -115,11 +115,13 @@ void biornn_transpose(const double *a, long lda, double *b, long ldb, long rows,
 ///
 ///     P[i·n + j] += Σ_row X[row·m + i]·A[row·lda + j],   S[j] += Σ_row A[row·lda + j]
 ///
-/// for the columns j0 ≤ j < j1 only (S may be NULL). Each sum runs the rows in order, one
-/// multiply and one add per term, so a column's bits do not depend on which range it is in:
-/// columns split between threads give the same bits as one call. One pass over A's rows
-/// instead of a GEMM, which for m this small spends its time packing A (see the Performance
-/// article of the BioRNN documentation).
+/// for the columns j0 ≤ j < j1 only (S may be NULL). Up to 128 rows (a chunk of e-prop's rows, in
+/// cache) the sums of up to 6 rows of P (and S) over 16 columns stay in registers through all
+/// rows; taller blocks, which stream from memory, are read row by row. Either way each sum runs
+/// the rows in order, one multiply and one add per term, so a column's bits depend neither on
+/// which range it is in nor on the path: columns split between threads give the same bits as one
+/// call. One pass over A instead of a GEMM, which for m this small spends its time packing A
+/// (see the Performance article of the BioRNN documentation).
 void biornn_narrow_products(const double *x, long m, const double *a, long lda, long rows,
                             long j0, long j1, double *p, long n, double *s);
 
