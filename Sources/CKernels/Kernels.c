@@ -67,11 +67,6 @@ void biornn_leaky_step(const double *restrict prev, const double *restrict in, l
     }
 }
 
-void biornn_leaky_trace(const double *in, long steps, long block, double alpha, double *out) {
-    for (long t = 0; t < steps; t++)
-        biornn_leaky_step(t > 0 ? out + (t - 1) * block : 0, in + t * block, 1, 0, block, block, alpha, out + t * block);
-}
-
 BIORNN_CLONES
 void biornn_wide_rows(long rows, long k, long j0, long j1, const double *restrict x, const double *restrict m, long ldm,
                       double *restrict c, long ldc) {

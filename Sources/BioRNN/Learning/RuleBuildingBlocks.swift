@@ -23,15 +23,14 @@ import CKernels
 /// r_{t−1}); for W_in pass `batch.inputs` (out_t = x̄_t from x_t). The result is `steps`·`block`.
 public func presynapticTraces(of input: [Double], steps: Int, block: Int, alpha: Double) -> [Double] {
     precondition(input.count >= steps * block, "the input holds \(input.count) values, fewer than \(steps) blocks of \(block)")
-    return input.withUnsafeBufferPointer { leakyTrace(of: $0, steps: steps, block: block, alpha: alpha) }
-}
-
-/// `presynapticTraces` on a buffer, without copying it.
-func leakyTrace(of input: UnsafeBufferPointer<Double>, steps: Int, block: Int, alpha: Double) -> [Double] {
     var out = [Double](uninitializedCount: steps * block)
-    out.withUnsafeMutableBufferPointer { op in
-        guard steps > 0, block > 0, let o = op.baseAddress, let x = input.baseAddress else { return }
-        biornn_leaky_trace(x, steps, block, alpha, o)   // vectorised over the block (the same bits)
+    input.withUnsafeBufferPointer { xp in
+        out.withUnsafeMutableBufferPointer { op in
+            guard steps > 0, block > 0, let o = op.baseAddress, let x = xp.baseAddress else { return }
+            for t in 0..<steps {   // one block per call, vectorised in C (`biornn_leaky_step`)
+                biornn_leaky_step(t > 0 ? o + (t - 1) * block : nil, x + t * block, 1, 0, block, block, alpha, o + t * block)
+            }
+        }
     }
     return out
 }

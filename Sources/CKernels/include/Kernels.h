@@ -85,10 +85,6 @@ void biornn_adam(long n, double *p, double *m, double *v, const double *g,
 void biornn_flossing_step_terms(long k, long n, double alpha, const double *v, const double *q,
                                 const double *slopes, const double *p, double *left, double *right, double *u);
 
-/// A leaky presynaptic trace over `steps` blocks of `block` values (time-major):
-///     out_0 = α·in_0,   out_t = (1 − α)·out_{t−1} + α·in_t
-void biornn_leaky_trace(const double *in, long steps, long block, double alpha, double *out);
-
 /// One step of a leaky trace on the columns j0 ≤ j < j1 of `rows` rows (leading dimension ld):
 ///     out[b·ld + j] = (1 − α)·prev[b·ld + j] + α·in[b·ld + j]          (prev = NULL: α·in)
 /// The rows read (prev, in) must not overlap the rows written.
