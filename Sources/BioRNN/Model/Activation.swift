@@ -70,11 +70,11 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     }
 
     /// v ← v ⊙ φ'(x) for `count` values, with r = φ(x) at hand: the backward passes' blocks. The
-    /// same numbers as `derivative(_:output:)` one by one.
+    /// same numbers as `derivative(_:output:)` one by one (tanh in CKernels' vectorised loop).
     @inline(__always)
     public func multiplyByDerivative(_ v: UnsafeMutablePointer<Double>, at x: UnsafePointer<Double>, output r: UnsafePointer<Double>, count: Int) {
         switch self {
-        case .tanh: for i in 0..<count { v[i] *= 1 - r[i] * r[i] }
+        case .tanh: biornn_tanh_slope_product(v, r, count)
         default: for i in 0..<count { v[i] *= derivative(x[i], output: r[i]) }
         }
     }
