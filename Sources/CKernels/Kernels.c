@@ -17,17 +17,12 @@ void biornn_tanh_block(const double *x, double *y, long n) {
 }
 
 BIORNN_CLONES
-void biornn_leak(const double *restrict prev, double *restrict cur, int drive, const double *restrict bias,
-                 double alpha, long trials, long units) {
+void biornn_leak(const double *restrict prev, double *restrict cur, const double *restrict bias, double alpha,
+                 long trials, long units) {
 #pragma clang fp contract(off)
-    if (drive) {
-        for (long b = 0; b < trials; b++)
-            for (long j = 0; j < units; j++)
-                cur[b * units + j] = (1 - alpha) * prev[b * units + j] + alpha * (cur[b * units + j] + bias[j]);
-    } else {
-        for (long b = 0; b < trials; b++)
-            for (long j = 0; j < units; j++) cur[b * units + j] = (1 - alpha) * prev[b * units + j] + alpha * bias[j];
-    }
+    for (long b = 0; b < trials; b++)
+        for (long j = 0; j < units; j++)
+            cur[b * units + j] = (1 - alpha) * prev[b * units + j] + alpha * (cur[b * units + j] + bias[j]);
 }
 
 BIORNN_CLONES
@@ -132,7 +127,7 @@ void biornn_pack(const double *m, long rowStride, long colStride, long n, long k
 // both FMA units busy through their latency.
 static inline __attribute__((always_inline)) void tile(int tileRows, const double *x, long xRow, long xTerm,
                                                        const double *w, long wTerm, long count,
-                                                       double *c, long ldc, long cols, double alpha, int add) {
+                                                       double *c, long ldc, long cols, double alpha) {
 #pragma clang fp contract(off)
     vec8 sum[TILE_ROWS][VECTORS];
     for (int m = 0; m < tileRows; m++)
@@ -150,12 +145,12 @@ static inline __attribute__((always_inline)) void tile(int tileRows, const doubl
         if (cols == PANEL) {
             for (int v = 0; v < VECTORS; v++) {
                 vec8u *out = (vec8u *)(c + m * ldc + 8 * v);
-                *out = add ? *out + a * sum[m][v] : a * sum[m][v];
+                *out = *out + a * sum[m][v];
             }
         } else {
             double s[PANEL];
             memcpy(s, sum[m], sizeof s);
-            for (long i = 0; i < cols; i++) c[m * ldc + i] = add ? c[m * ldc + i] + alpha * s[i] : alpha * s[i];
+            for (long i = 0; i < cols; i++) c[m * ldc + i] = c[m * ldc + i] + alpha * s[i];
         }
     }
 }
@@ -181,17 +176,17 @@ void biornn_dot_rows(long rows, long n, long k, const double *r, long ldr, const
 
 BIORNN_CLONES
 void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
-                           const double *packed, double *c, long ldc, int add) {
+                           const double *packed, double *c, long ldc) {
     for (long i0 = 0; i0 < n; i0 += PANEL) {
         const double *panel = packed + i0 * k;
         const long cols = n - i0 < PANEL ? n - i0 : PANEL;
         long b = 0;
         for (; b + TILE_ROWS <= rows; b += TILE_ROWS)
-            tile(TILE_ROWS, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha, add);
+            tile(TILE_ROWS, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha);
         switch (rows - b) {   // the last 1–3 rows, each count its own unrolled tile
-        case 3: tile(3, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha, add); break;
-        case 2: tile(2, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha, add); break;
-        case 1: tile(1, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha, add); break;
+        case 3: tile(3, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 2: tile(2, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
+        case 1: tile(1, r + b * ldr, ldr, 1, panel, PANEL, k, c + b * ldc + i0, ldc, cols, alpha); break;
         default: break;
         }
     }
@@ -303,13 +298,13 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
             long i = i0;
             for (; i + TILE_ROWS <= i1; i += TILE_ROWS) {
                 for (long l0 = g0; l0 < panelsEnd; l0 += PANEL)
-                    tile(TILE_ROWS, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha, 1);
-                if (hasRest) tile(TILE_ROWS, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha, 1);
+                    tile(TILE_ROWS, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+                if (hasRest) tile(TILE_ROWS, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
             }
             for (; i < i1; i++) {   // the last 1–3 rows of C, one at a time
                 for (long l0 = g0; l0 < panelsEnd; l0 += PANEL)
-                    tile(1, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha, 1);
-                if (hasRest) tile(1, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha, 1);
+                    tile(1, ab + i, 1, lda, bb + l0, ldb, count, c + i * ldc + l0, ldc, PANEL, alpha);
+                if (hasRest) tile(1, ab + i, 1, lda, strip, PANEL, count, c + i * ldc + whole, ldc, rest, alpha);
             }
         }
     }

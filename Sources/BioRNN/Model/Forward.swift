@@ -44,7 +44,7 @@ extension RNN {
         let (T, B, N, I, O) = (batch.steps, batch.trials, units, inputs, outputs)
         let p = parameters
         // Every entry is written before it is read: block 0 from h0, blocks 1…T by the input
-        // drive (by the leak without inputs), the recurrence, φ and the readout.
+        // drive (zeros without inputs), the recurrence, φ and the readout.
         var a = [Double](uninitializedCount: (T + 1) * B * N)
         var r = [Double](uninitializedCount: (T + 1) * B * N)
         var y = [Double](uninitializedCount: T * B * O)
@@ -70,9 +70,9 @@ extension RNN {
                                     for t in 1...T {
                                         let cur = a + t * B * N + offset, prev = a + (t - 1) * B * N + offset
                                         // A_t ← X_t·W_inᵀ, then (1 − α)·A_{t−1} + α·(A_t + b_rec), then += α·R_{t−1}·W_recᵀ
-                                        // (without inputs, (1 − α)·A_{t−1} + α·b_rec)
-                                        input?.multiply(rows: rows, alpha: 1, x! + ((t - 1) * B + trials.lowerBound) * I, ldr: I, into: cur, ldc: N)
-                                        biornn_leak(prev, cur, input == nil ? 0 : 1, bias, alpha, rows, N)
+                                        cur.update(repeating: 0, count: rows * N)
+                                        input?.accumulate(rows: rows, alpha: 1, x! + ((t - 1) * B + trials.lowerBound) * I, ldr: I, into: cur, ldc: N)
+                                        biornn_leak(prev, cur, bias, alpha, rows, N)
                                         recurrent.accumulate(rows: rows, alpha: alpha, r + (t - 1) * B * N + offset, ldr: N, into: cur, ldc: N)
                                         if let noise { for idx in 0..<(rows * N) { cur[idx] += noiseScale * noise.pointee.normal() } }
                                         phi.apply(cur, to: r + t * B * N + offset, count: rows * N)

@@ -34,15 +34,7 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
     func accumulate(rows count: Int, alpha: Double, _ r: UnsafePointer<Double>, ldr: Int,
                     into c: UnsafeMutablePointer<Double>, ldc: Int) {
         guard count > 0, rows > 0 else { return }
-        biornn_packed_product(count, rows, cols, alpha, r, ldr, storage, c, ldc, 1)
-    }
-
-    /// C[b·ldc + i] = α·Σ_j R[b·ldr + j]·M_ij for b < `count` rows, without reading C: the sums of
-    /// `accumulate` into a zero block (0 + s = s), without the pass that zeroes it.
-    func multiply(rows count: Int, alpha: Double, _ r: UnsafePointer<Double>, ldr: Int,
-                  into c: UnsafeMutablePointer<Double>, ldc: Int) {
-        guard count > 0, rows > 0 else { return }
-        biornn_packed_product(count, rows, cols, alpha, r, ldr, storage, c, ldc, 0)
+        biornn_packed_product(count, rows, cols, alpha, r, ldr, storage, c, ldc)
     }
 }
 

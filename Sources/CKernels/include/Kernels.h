@@ -66,10 +66,8 @@ void biornn_tanh_block(const double *x, double *y, long n);
 
 /// The leaky update of one B×N block before the recurrent product is added:
 ///     cur[b·N + j] ← (1 − α)·prev[b·N + j] + α·(cur[b·N + j] + bias[j])
-/// (cur holds the input drive W_in·x_t on entry), or, for a network without inputs (drive = 0),
-///     cur[b·N + j] ← (1 − α)·prev[b·N + j] + α·bias[j]
-/// without reading cur. The blocks must not overlap.
-void biornn_leak(const double *prev, double *cur, int drive, const double *bias, double alpha, long trials, long units);
+/// (cur holds the input drive W_in·x_t on entry). The blocks must not overlap.
+void biornn_leak(const double *prev, double *cur, const double *bias, double alpha, long trials, long units);
 
 /// v[i] ← v[i]·(1 − r[i]·r[i]) for i < n: a block times tanh'(a) = 1 − tanh(a)², from r = tanh(a)
 /// (the backward passes' and e-prop's learning signals).
@@ -159,7 +157,6 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
 ///
 ///     C[b·ldc + i] += α·Σ_{j<k} R[b·ldr + j]·M_ij          b < rows, i < n
 ///
-/// (with add = 0, C[b·ldc + i] = α·Σ…, without reading C).///
 /// OpenBLAS repacks both operands on every call, which for a 32×256·256×256 step costs as much as
 /// the arithmetic; M (W_rec, or W_recᵀ going backwards) is the same for every step of a pass, so
 /// it is packed once (biornn_pack) into panels of 32 of its rows, column by column, zero-padded to
@@ -170,6 +167,6 @@ long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an
 /// M_ij = m[i·rowStride + j·colStride] (rowStride 1, colStride n packs a row-major matrix's transpose).
 void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
 void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
-                           const double *packed, double *c, long ldc, int add);
+                           const double *packed, double *c, long ldc);
 
 #endif
