@@ -58,6 +58,18 @@ void biornn_flossing_step_terms(long k, long n, double alpha, const double *rest
 }
 
 BIORNN_CLONES
+void biornn_jacobian_operands(long k, long n, double alpha, const double *restrict slopes, double *restrict q,
+                              double *restrict s) {
+#pragma clang fp contract(off)
+    for (long c = 0; c < k; c++)
+        for (long j = 0; j < n; j++) {
+            const double v = q[c * n + j];
+            s[c * n + j] = slopes[j] * v;
+            q[c * n + j] = (1 - alpha) * v;
+        }
+}
+
+BIORNN_CLONES
 void biornn_leaky_step(const double *restrict prev, const double *restrict in, long rows, long j0, long j1, long ld,
                        double alpha, double *restrict out) {
 #pragma clang fp contract(off)
@@ -308,4 +320,106 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
             }
         }
     }
+}
+
+// ---- CholeskyQR's Gram matrix and triangular solve (see Kernels.h) ----
+
+// The sums of rows i0 … i0 + ti − 1 with rows j0 … j0 + tj − 1 of V (ti, tj ≤ 4), those with i ≤ j
+// stored: 8 lanes each while whole vectors last, the last n mod 8 terms into their lanes, then the
+// lanes in order, as biornn_dot_rows.
+static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const double *v, long n, long i0, long j0,
+                                                           double *g, long k) {
+#pragma clang fp contract(off)
+    vec8 acc[4][4];
+    for (int a = 0; a < ti; a++)
+        for (int b = 0; b < tj; b++) acc[a][b] = (vec8){0};
+    long l = 0;
+    for (; l + 8 <= n; l += 8) {
+        vec8 x[4], y[4];
+        for (int a = 0; a < ti; a++) x[a] = *(const vec8u *)(v + (i0 + a) * n + l);
+        for (int b = 0; b < tj; b++) y[b] = *(const vec8u *)(v + (j0 + b) * n + l);
+        for (int a = 0; a < ti; a++)
+            for (int b = 0; b < tj; b++) acc[a][b] = __builtin_elementwise_fma(x[a], y[b], acc[a][b]);
+    }
+    for (int a = 0; a < ti; a++)
+        for (int b = 0; b < tj; b++) {
+            if (i0 + a > j0 + b) continue;
+            double lanes[8];
+            memcpy(lanes, &acc[a][b], sizeof lanes);
+            for (long m = l; m < n; m++)
+                lanes[m % 8] = __builtin_elementwise_fma(v[(i0 + a) * n + m], v[(j0 + b) * n + m], lanes[m % 8]);
+            double total = lanes[0];
+            for (int q = 1; q < 8; q++) total += lanes[q];
+            g[(i0 + a) + (j0 + b) * k] = total;
+        }
+}
+
+BIORNN_CLONES
+void biornn_gram(long k, long n, const double *restrict v, double *restrict g) {
+    for (long j0 = 0; j0 < k; j0 += 4) {
+        const int tj = k - j0 < 4 ? (int)(k - j0) : 4;
+        for (long i0 = 0; i0 <= j0; i0 += 4) {
+            const int ti = k - i0 < 4 ? (int)(k - i0) : 4;
+            if (ti == 4 && tj == 4) gramTile(4, 4, v, n, i0, j0, g, k);
+            else gramTile(ti, tj, v, n, i0, j0, g, k);
+        }
+    }
+}
+
+enum { SOLVE_WIDTH = 32, SOLVE_ROWS = 4 };   // columns of V per pass (four vectors), rows at once
+
+// Rows i0 … i0 + t − 1 (t ≤ 4) of the solve on the 32 columns at j: first every term l < i0 for
+// all t rows at once (each q_l loaded once for t rows), then the terms i0 ≤ l < i within the
+// rows, each row finished before the next row takes its term: per entry the same operations, in
+// the same order, as one row at a time.
+static inline __attribute__((always_inline)) void solveRows(int t, long i0, long k, long n, long j, const double *u,
+                                                            double *v) {
+#pragma clang fp contract(off)
+    vec8 s[SOLVE_ROWS][4];
+    for (int a = 0; a < t; a++)
+        for (int w = 0; w < 4; w++) s[a][w] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * w);
+    for (long l = 0; l < i0; l++) {
+        vec8 q[4];
+        for (int w = 0; w < 4; w++) q[w] = *(const vec8u *)(v + l * n + j + 8 * w);
+        for (int a = 0; a < t; a++) {
+            const double c = -u[l + (i0 + a) * k];
+            const vec8 cv = {c, c, c, c, c, c, c, c};
+            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, q[w], s[a][w]);
+        }
+    }
+    for (int a = 0; a < t; a++) {
+        for (int b = 0; b < a; b++) {
+            const double c = -u[i0 + b + (i0 + a) * k];
+            const vec8 cv = {c, c, c, c, c, c, c, c};
+            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, s[b][w], s[a][w]);
+        }
+        const double r = 1 / u[i0 + a + (i0 + a) * k];
+        const vec8 rv = {r, r, r, r, r, r, r, r};
+        for (int w = 0; w < 4; w++) {
+            s[a][w] = s[a][w] * rv;
+            *(vec8u *)(v + (i0 + a) * n + j + 8 * w) = s[a][w];
+        }
+    }
+}
+
+BIORNN_CLONES
+void biornn_triangular_solve(long k, long n, const double *restrict u, double *restrict v) {
+#pragma clang fp contract(off)
+    long j = 0;
+    for (; j + SOLVE_WIDTH <= n; j += SOLVE_WIDTH) {
+        long i = 0;
+        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, k, n, j, u, v);
+        switch (k - i) {
+        case 3: solveRows(3, i, k, n, j, u, v); break;
+        case 2: solveRows(2, i, k, n, j, u, v); break;
+        case 1: solveRows(1, i, k, n, j, u, v); break;
+        default: break;
+        }
+    }
+    for (; j < n; j++)
+        for (long i = 0; i < k; i++) {
+            double s = v[i * n + j];
+            for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l + i * k], v[l * n + j], s);
+            v[i * n + j] = s * (1 / u[i + i * k]);
+        }
 }

@@ -1,5 +1,6 @@
 import BioRNN
 import BioRNNTesting
+import CKernels
 import Foundation
 import PropertyBased
 import Testing
@@ -88,5 +89,71 @@ struct CholeskyQRTests {
         qr.orthonormalize(&block, logDiagonal: &logs)
         // R_ii = (U₂)_ii·(U₁)_ii either way; log of a product versus a sum of logs: 2 roundings.
         for i in 0..<12 { #expect(abs(logs[i] - log(r[i, i])) <= 4 * ErrorBudget.unitRoundoff * max(1, abs(logs[i]))) }
+    }
+}
+
+/// CholeskyQR2's two kernels on their own, against GSL's CBLAS and against the formulas in
+/// Kernels.h written out one entry at a time: k from 1 to 13 covers whole 4×4 tiles and every
+/// remainder, n from 1 to 100 the vector loops' tails (and blocks narrower than one vector).
+@Suite("CholeskyQR2's Gram and triangular-solve kernels")
+struct CholeskyKernelTests {
+    @Test("Gram matrix: upper triangle equals GSL's V·Vᵀ within 2·γ_{n+2}·|V||V|ᵀ and dot rows' sums bit for bit")
+    func gram() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...13), Gen.int(in: 1...100), Gen<UInt64>.value()) { k, n, seed in
+            var rng = RandomStream(seed: seed)
+            let v = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
+            var g = [Double](repeating: .nan, count: k * k)
+            v.storage.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { biornn_gram(k, n, vp.baseAddress!, $0.baseAddress!) } }
+            let zero = Matrix(rows: k, cols: k)
+            let oracle = GSL.gemm(.none, v, .transposed, v)
+            let budget = ErrorBudget.gemm(.none, v, .transposed, v, c0: nil, alpha: 1, beta: 0)
+            let sums = dotRows(v, v, c0: zero, rowBlocks: [k])   // 0 + s = s: the same bits as the sums themselves
+            var outside = 0, differing = 0
+            for j in 0..<k {
+                for i in 0...j {
+                    if abs(g[i + j * k] - oracle[i, j]) > budget[i, j] { outside += 1 }
+                    if g[i + j * k] != sums[i, j] { differing += 1 }
+                }
+            }
+            #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
+            #expect(differing == 0, "\(differing) entries differ from dot rows' (k = \(k), n = \(n))")
+        }
+    }
+
+    /// Forward substitution with one more rounding (the reciprocal's product): the computed Q
+    /// satisfies Q·(U + ΔU) = V with |ΔU| ≤ γ_{k+1}·|U| (Higham, Thm 8.5), so |Q·U − V| ≤
+    /// γ_{k+1}·|Q||U|, and GSL's product Q·U adds at most γ_k·|Q||U|: 2·γ_{k+2}·|Q||U| covers both.
+    @Test("triangular solve: Q·U equals V within 2·γ_{k+2}·|Q||U| (GSL's product), and the formula row by row bit for bit")
+    func triangularSolve() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 1...13), Gen.int(in: 1...100), Gen<UInt64>.value()) { k, n, seed in
+            var rng = RandomStream(seed: seed)
+            let v = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
+            // U upper triangular, column-major (u[l + i·k] = U_li), diagonal in [0.5, 2]: well conditioned.
+            var u = [Double](repeating: 0, count: k * k)
+            for i in 0..<k {
+                for l in 0..<i { u[l + i * k] = rng.normal() * 0.3 }
+                u[i + i * k] = rng.uniform(0.5, 2)
+            }
+            var q = v
+            q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, qp.baseAddress!) } }
+            // The formula of Kernels.h, one entry at a time.
+            var formula = v
+            for j in 0..<n {
+                for i in 0..<k {
+                    var s = v[i, j]
+                    for l in 0..<i { s = s.addingProduct(-u[l + i * k], formula[l, j]) }   // one fused multiply-add
+                    formula[i, j] = s * (1 / u[i + i * k])
+                }
+            }
+            let upper = Matrix(rows: k, cols: k, storage: (0..<(k * k)).map { u[($0 / k) + ($0 % k) * k] })   // row-major U
+            // Row i of the block is q_i, so V = Q·U reads v_i = Σ_l U_li·q_l: the block Uᵀ·Q.
+            let residual = GSL.gemm(.transposed, upper, .none, q)
+            let bound = ErrorBudget.gemm(.transposed, upper, .none, q, c0: nil, alpha: 1, beta: 0)
+            var outside = 0
+            for i in 0..<k { for j in 0..<n where abs(residual[i, j] - v[i, j]) > bound[i, j] { outside += 1 } }
+            #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
+            let differing = zip(q.storage, formula.storage).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k), n = \(n))")
+        }
     }
 }

@@ -112,13 +112,7 @@ public final class RNNMap: DynamicalMap {
         q.storage.withUnsafeMutableBufferPointer { qp in
             scaled.withUnsafeMutableBufferPointer { sp in
                 let (p, s) = (qp.baseAddress!, sp.baseAddress!)
-                for c in 0..<k {
-                    for j in 0..<n {
-                        let v = p[c * n + j]
-                        s[c * n + j] = slopes[j] * v     // (D·Q)ᵀ
-                        p[c * n + j] = (1 - alpha) * v   // (1 − α)·Qᵀ
-                    }
-                }
+                slopes.withUnsafeBufferPointer { biornn_jacobian_operands(k, n, alpha, $0.baseAddress!, p, s) }   // (D·Q)ᵀ; (1 − α)·Qᵀ
                 ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
                     packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
                                       into: p + rows.lowerBound * n, ldc: n)

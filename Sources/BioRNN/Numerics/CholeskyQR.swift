@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import COpenBLAS
 
@@ -8,9 +9,9 @@ import COpenBLAS
 /// The block is held as Vᵀ, a row-major k×n `Matrix` with one tangent vector per row, which is
 /// LAPACK's column-major V.
 ///
-/// One round of CholeskyQR is three level-3 calls:
+/// One round of CholeskyQR is three level-3 operations:
 ///
-///     G = VᵀV  (dsyrk),   G = UᵀU  (dpotrf),   Q = V·U⁻¹  (dtrsm)
+///     G = VᵀV  (biornn_gram),   G = UᵀU  (LAPACK dpotrf),   Q = V·U⁻¹  (biornn_triangular_solve)
 ///
 /// Its Q loses orthogonality like κ(V)²·ε, so a second round on Q₁ repairs it: Q₁ = Q₂·U₂, and
 /// V = Q₂·(U₂·U₁), R = U₂·U₁, R_ii = (U₂)_ii·(U₁)_ii. The second round's factor measures the
@@ -26,9 +27,11 @@ import COpenBLAS
 /// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
 /// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
-/// calls only, and it needs no transposes: BLAS reads the block as it is stored (measurements in
-/// <doc:Performance#Re-orthonormalisation>). It runs on one thread: splitting the Gram matrix's
-/// sums between threads as they come would make the exponents depend on the thread count.
+/// operations only, and it needs no transposes: the kernels read the block as it is stored. The
+/// Gram matrix and the solve are CKernels' own rather than OpenBLAS's dsyrk and dtrsm, which ran
+/// far below the dgemm peak at these sizes; each of their entries is a fixed sequence of
+/// operations, so they give the same bits on every CPU (measurements in
+/// <doc:Performance#Re-orthonormalisation>). It runs on one thread.
 public final class CholeskyQR2 {
     public let dimension: Int
     public let count: Int
@@ -108,14 +111,14 @@ public final class CholeskyQR2 {
 
     /// One round: G = VᵀV, G = UᵀU (U into `gram`), V ← V·U⁻¹. False if the Cholesky factorisation fails.
     private func round(_ block: inout Matrix) -> Bool {
-        var n = Int32(dimension), k = Int32(count), info: Int32 = 0, one = 1.0, zero = 0.0
-        // The row-major k×n block is LAPACK's column-major V (n×k, leading dimension n).
+        let (n, k) = (dimension, count)
+        var order = Int32(k), info: Int32 = 0
         block.storage.withUnsafeMutableBufferPointer { v in
             gram.withUnsafeMutableBufferPointer { g in
-                dsyrk_("U", "T", &k, &n, &one, v.baseAddress, &n, &zero, g.baseAddress, &k)   // G = VᵀV
-                dpotrf_("U", &k, g.baseAddress, &k, &info)
+                biornn_gram(k, n, v.baseAddress!, g.baseAddress!)   // G = VᵀV
+                dpotrf_("U", &order, g.baseAddress, &order, &info)
                 guard info == 0 else { return }
-                dtrsm_("R", "U", "N", "N", &n, &k, &one, g.baseAddress, &k, v.baseAddress, &n)   // V ← V·U⁻¹
+                biornn_triangular_solve(k, n, g.baseAddress!, v.baseAddress!)   // V ← V·U⁻¹
             }
         }
         return info == 0

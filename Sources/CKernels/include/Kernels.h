@@ -89,6 +89,11 @@ void biornn_adam(long n, double *p, double *m, double *v, const double *g,
 void biornn_flossing_step_terms(long k, long n, double alpha, const double *v, const double *q,
                                 const double *slopes, const double *p, double *left, double *right, double *u);
 
+/// The two operands of a Jacobian step J·Q = (1 − α)·Q + α·W_rec·(D·Q) on a k×n block Qᵀ (one
+/// tangent vector per row), before the packed product adds α·(D·Q)ᵀ·W_recᵀ:
+///     s[c·n + j] = slopes[j]·q[c·n + j],   q[c·n + j] ← (1 − α)·q[c·n + j]          c < k, j < n
+void biornn_jacobian_operands(long k, long n, double alpha, const double *slopes, double *q, double *s);
+
 /// One step of a leaky trace on the columns j0 ≤ j < j1 of `rows` rows (leading dimension ld):
 ///     out[b·ld + j] = (1 − α)·prev[b·ld + j] + α·in[b·ld + j]          (prev = NULL: α·in)
 /// The rows read (prev, in) must not overlap the rows written.
@@ -168,5 +173,28 @@ long biornn_packed_count(long n, long k);   // doubles biornn_pack writes for an
 void biornn_pack(const double *m, long rowStride, long colStride, long n, long k, double *packed);
 void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
                            const double *packed, double *c, long ldc);
+
+/// CholeskyQR's two level-3 parts (BioRNN's CholeskyQR2), on a row-major k×n block V with one
+/// vector per row (LAPACK's column-major n×k), in place of OpenBLAS's dsyrk and dtrsm, which at
+/// k = 32 ran far below the dgemm peak. Every entry is a fixed sequence of operations, so both
+/// give the same bits on every CPU.
+///
+/// The Gram matrix's upper triangle, column-major k×k as LAPACK's dpotrf reads it:
+///
+///     G[i + j·k] = Σ_l V[i·n + l]·V[j·n + l]          i ≤ j < k
+///
+/// each sum as biornn_dot_rows's: 8 lanes (l mod 8), each in order of l with one fused multiply-add
+/// per term, then the lanes added 0…7 in order. Tiles of 4 × 4 sums share their loads.
+void biornn_gram(long k, long n, const double *v, double *g);
+
+/// V ← V·U⁻¹ for U upper triangular (column-major k×k, U_li = u[l + i·k], as dpotrf leaves it),
+/// row by row (forward substitution):
+///
+///     q_i = (v_i − Σ_{l<i} U_li·q_l)·(1 / U_ii)          i = 0, 1, …, k − 1
+///
+/// each entry's sum starting from v_i and taking one fused multiply-add per term in order of l,
+/// then one product with the rounded reciprocal. Columns are independent; 32 at a time share the
+/// loads of U.
+void biornn_triangular_solve(long k, long n, const double *u, double *v);
 
 #endif
