@@ -107,7 +107,7 @@ public final class RNNMap: DynamicalMap {
         let (k, n) = (q.rows, q.cols), alpha = model.alpha, phi = model.activation
         precondition(n == dimension, "the tangent block is \(k)×\(n), the map's dimension \(dimension)")
         if scaled.count != n * k { scaled = [Double](repeating: 0, count: n * k) }
-        for j in 0..<n { slopes[j] = phi.derivative(a[j]) }
+        phi.derivatives(of: a, into: &slopes)
         let (slopes, packed) = (self.slopes, packedRecurrent)
         q.storage.withUnsafeMutableBufferPointer { qp in
             scaled.withUnsafeMutableBufferPointer { sp in

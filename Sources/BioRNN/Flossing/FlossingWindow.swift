@@ -215,7 +215,7 @@ public struct FlossingWindow {
         for t in stride(from: window, through: 1, by: -1) {
             let tau = transient + t
             let prev = state(tau - 1)
-            for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
+            phi.derivatives(of: prev, into: &slopes)
             Self.qrAdjoint(qT: bases[t], r: factors[t - 1], qBarT: started ? qBar : nil, c: c, into: &vBar, scratch: &m)
             started = true
             Self.timesRecurrent(vBar, packed, into: &p)
@@ -280,7 +280,7 @@ public struct FlossingWindow {
                 // Traces r̄, x̄, b̄ are those of a_{τ−1}.
                 let t = tau - transient
                 Self.qrAdjoint(qT: bases[t], r: factors[t - 1], qBarT: nil, c: c, into: &vBar, scratch: &m)
-                for j in 0..<n { slopes[j] = phi.derivative(prev[j]) }
+                phi.derivatives(of: prev, into: &slopes)
                 if let packed { Self.timesRecurrent(vBar, packed, into: &p) }
                 stepTerms(t, vBar: vBar, slopes: slopes, p: stateTerm ? p : nil, into: &s, outer: outer)
                 if stateTerm {

@@ -69,6 +69,18 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// d = φ'(x) for a whole vector (a Jacobian's diagonal at a state): the same numbers as
+    /// `derivative(_:)` one by one, with tanh from CKernels' vectorised loop.
+    public func derivatives(of x: [Double], into d: inout [Double]) {
+        precondition(d.count == x.count, "derivatives: \(x.count) values into \(d.count)")
+        switch self {
+        case .tanh:
+            x.withUnsafeBufferPointer { xp in d.withUnsafeMutableBufferPointer { biornn_tanh_block(xp.baseAddress!, $0.baseAddress!, x.count) } }
+            for i in d.indices { d[i] = 1 - d[i] * d[i] }
+        default: for i in x.indices { d[i] = derivative(x[i]) }
+        }
+    }
+
     /// v ← v ⊙ φ'(x) for `count` values, with r = φ(x) at hand: the backward passes' blocks. The
     /// same numbers as `derivative(_:output:)` one by one (tanh in CKernels' vectorised loop).
     @inline(__always)
