@@ -355,9 +355,9 @@ static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const
 }
 
 BIORNN_CLONES
-void biornn_gram(long k, long n, const double *restrict v, double *restrict g) {
-    for (long j0 = 0; j0 < k; j0 += 4) {
-        const int tj = k - j0 < 4 ? (int)(k - j0) : 4;
+void biornn_gram(long k, long n, const double *restrict v, long first, long last, double *restrict g) {
+    for (long j0 = first; j0 < last; j0 += 4) {
+        const int tj = last - j0 < 4 ? (int)(last - j0) : 4;
         for (long i0 = 0; i0 <= j0; i0 += 4) {
             const int ti = k - i0 < 4 ? (int)(k - i0) : 4;
             if (ti == 4 && tj == 4) gramTile(4, 4, v, n, i0, j0, g, k);
@@ -403,10 +403,10 @@ static inline __attribute__((always_inline)) void solveRows(int t, long i0, long
 }
 
 BIORNN_CLONES
-void biornn_triangular_solve(long k, long n, const double *restrict u, double *restrict v) {
+void biornn_triangular_solve(long k, long n, const double *restrict u, long c0, long c1, double *restrict v) {
 #pragma clang fp contract(off)
-    long j = 0;
-    for (; j + SOLVE_WIDTH <= n; j += SOLVE_WIDTH) {
+    long j = c0;
+    for (; j + SOLVE_WIDTH <= c1; j += SOLVE_WIDTH) {
         long i = 0;
         for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, k, n, j, u, v);
         switch (k - i) {
@@ -416,7 +416,7 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, double *r
         default: break;
         }
     }
-    for (; j < n; j++)
+    for (; j < c1; j++)
         for (long i = 0; i < k; i++) {
             double s = v[i * n + j];
             for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l + i * k], v[l * n + j], s);

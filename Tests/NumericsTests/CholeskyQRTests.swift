@@ -103,7 +103,7 @@ struct CholeskyKernelTests {
             var rng = RandomStream(seed: seed)
             let v = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
             var g = [Double](repeating: .nan, count: k * k)
-            v.storage.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { biornn_gram(k, n, vp.baseAddress!, $0.baseAddress!) } }
+            v.storage.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { biornn_gram(k, n, vp.baseAddress!, 0, k, $0.baseAddress!) } }
             let zero = Matrix(rows: k, cols: k)
             let oracle = GSL.gemm(.none, v, .transposed, v)
             let budget = ErrorBudget.gemm(.none, v, .transposed, v, c0: nil, alpha: 1, beta: 0)
@@ -117,6 +117,17 @@ struct CholeskyKernelTests {
             }
             #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
             #expect(differing == 0, "\(differing) entries differ from dot rows' (k = \(k), n = \(n))")
+            // Columns split at a multiple of 4, as between threads: the same bits.
+            let cut = 4 * Int(UInt64(seed) % UInt64((k + 3) / 4 + 1))
+            var split = [Double](repeating: .nan, count: k * k)
+            v.storage.withUnsafeBufferPointer { vp in
+                split.withUnsafeMutableBufferPointer {
+                    biornn_gram(k, n, vp.baseAddress!, 0, min(cut, k), $0.baseAddress!)
+                    biornn_gram(k, n, vp.baseAddress!, min(cut, k), k, $0.baseAddress!)
+                }
+            }
+            let moved = (0..<k).flatMap { j in (0...j).map { i in i + j * k } }.filter { split[$0] != g[$0] }.count
+            #expect(moved == 0, "\(moved) entries differ with the columns split at \(cut) (k = \(k), n = \(n))")
         }
     }
 
@@ -135,7 +146,7 @@ struct CholeskyKernelTests {
                 u[i + i * k] = rng.uniform(0.5, 2)
             }
             var q = v
-            q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, qp.baseAddress!) } }
+            q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, 0, n, qp.baseAddress!) } }
             // The formula of Kernels.h, one entry at a time.
             var formula = v
             for j in 0..<n {
@@ -154,6 +165,17 @@ struct CholeskyKernelTests {
             #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
             let differing = zip(q.storage, formula.storage).filter { $0 != $1 }.count
             #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k), n = \(n))")
+            // Columns split anywhere, as between threads (at a multiple of 32 there): the same bits.
+            let cut = Int(UInt64(seed) % UInt64(n + 1))
+            var split = v
+            split.withUnsafeMutableEntries { sp in
+                u.withUnsafeBufferPointer {
+                    biornn_triangular_solve(k, n, $0.baseAddress!, 0, cut, sp.baseAddress!)
+                    biornn_triangular_solve(k, n, $0.baseAddress!, cut, n, sp.baseAddress!)
+                }
+            }
+            let moved = zip(q.storage, split.storage).filter { $0 != $1 }.count
+            #expect(moved == 0, "\(moved) entries differ with the columns split at \(cut) (k = \(k), n = \(n))")
         }
     }
 }

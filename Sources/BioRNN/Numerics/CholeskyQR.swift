@@ -31,7 +31,9 @@ import COpenBLAS
 /// Gram matrix and the solve are CKernels' own rather than OpenBLAS's dsyrk and dtrsm, which ran
 /// far below the dgemm peak at these sizes; each of their entries is a fixed sequence of
 /// operations, so they give the same bits on every CPU (measurements in
-/// <doc:Performance#Re-orthonormalisation>). It runs on one thread.
+/// <doc:Performance#Re-orthonormalisation>). Above `ThreadSplit`'s threshold (k = N = 256, not
+/// k = 32) the two kernels split their columns between threads, which cannot change a bit: every
+/// Gram entry and every solved entry is computed whole by one thread. dpotrf runs on one thread.
 public final class CholeskyQR2 {
     public let dimension: Int
     public let count: Int
@@ -113,15 +115,37 @@ public final class CholeskyQR2 {
     private func round(_ block: inout Matrix) -> Bool {
         let (n, k) = (dimension, count)
         var order = Int32(k), info: Int32 = 0
-        block.storage.withUnsafeMutableBufferPointer { v in
-            gram.withUnsafeMutableBufferPointer { g in
-                biornn_gram(k, n, v.baseAddress!, g.baseAddress!)   // G = VᵀV
-                dpotrf_("U", &order, g.baseAddress, &order, &info)
+        // Each of the two kernels does about n·k²/2 multiply-adds.
+        let work = Double(n) * Double(k) * Double(k) / 2
+        block.storage.withUnsafeMutableBufferPointer { vp in
+            gram.withUnsafeMutableBufferPointer { gp in
+                let (v, g) = (vp.baseAddress!, gp.baseAddress!)
+                // G = VᵀV, its columns split between threads as evenly as its tiles are.
+                let parts = max(1, min(BLAS.threadCount, (k + 3) / 4))
+                ThreadSplit.run(parts, work: work) { range in
+                    for part in range {
+                        let (first, last) = (Self.gramColumn(part, of: parts, k), Self.gramColumn(part + 1, of: parts, k))
+                        if first < last { biornn_gram(k, n, v, first, last, g) }
+                    }
+                }
+                dpotrf_("U", &order, g, &order, &info)
                 guard info == 0 else { return }
-                biornn_triangular_solve(k, n, g.baseAddress!, v.baseAddress!)   // V ← V·U⁻¹
+                // V ← V·U⁻¹ on blocks of 32 coordinates, split between threads.
+                ThreadSplit.run((n + 31) / 32, work: work) { blocks in
+                    biornn_triangular_solve(k, n, g, 32 * blocks.lowerBound, min(32 * blocks.upperBound, n), v)
+                }
             }
         }
         return info == 0
+    }
+
+    /// Where part p of `parts` starts in the Gram matrix's columns: column block c (4 columns) has
+    /// c + 1 tiles, so the first x of the k/4 blocks hold about (x/(k/4))² of them, and the parts
+    /// start at √(p/parts) of the blocks (a multiple of 4, k at the end).
+    private static func gramColumn(_ part: Int, of parts: Int, _ k: Int) -> Int {
+        guard part < parts else { return k }
+        let blocks = Double((k + 3) / 4)
+        return min(4 * Int((blocks * (Double(part) / Double(parts)).squareRoot()).rounded()), k)
     }
 
     /// The fallback: Householder QR of the kept copy of V, Q into `block`, R into `householderR`.

@@ -179,22 +179,24 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
 /// k = 32 ran far below the dgemm peak. Every entry is a fixed sequence of operations, so both
 /// give the same bits on every CPU.
 ///
-/// The Gram matrix's upper triangle, column-major k×k as LAPACK's dpotrf reads it:
+/// The Gram matrix's upper triangle, column-major k×k as LAPACK's dpotrf reads it, for the
+/// columns j0 ≤ j < j1 (j0 a multiple of 4):
 ///
-///     G[i + j·k] = Σ_l V[i·n + l]·V[j·n + l]          i ≤ j < k
+///     G[i + j·k] = Σ_l V[i·n + l]·V[j·n + l]          i ≤ j,  j0 ≤ j < j1
 ///
 /// each sum as biornn_dot_rows's: 8 lanes (l mod 8), each in order of l with one fused multiply-add
-/// per term, then the lanes added 0…7 in order. Tiles of 4 × 4 sums share their loads.
-void biornn_gram(long k, long n, const double *v, double *g);
+/// per term, then the lanes added 0…7 in order. Tiles of 4 × 4 sums share their loads; every sum
+/// is computed whole, so columns split between threads give the same bits as one call.
+void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g);
 
 /// V ← V·U⁻¹ for U upper triangular (column-major k×k, U_li = u[l + i·k], as dpotrf leaves it),
 /// row by row (forward substitution):
 ///
 ///     q_i = (v_i − Σ_{l<i} U_li·q_l)·(1 / U_ii)          i = 0, 1, …, k − 1
 ///
-/// each entry's sum starting from v_i and taking one fused multiply-add per term in order of l,
-/// then one product with the rounded reciprocal. Columns are independent; 32 at a time share the
-/// loads of U.
-void biornn_triangular_solve(long k, long n, const double *u, double *v);
+/// for the columns c0 ≤ j < c1 of V, each entry's sum starting from v_i and taking one fused
+/// multiply-add per term in order of l, then one product with the rounded reciprocal. Columns are
+/// independent (any split between threads gives the same bits); 32 at a time share the loads of U.
+void biornn_triangular_solve(long k, long n, const double *u, long c0, long c1, double *v);
 
 #endif
