@@ -324,9 +324,35 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
 
 // ---- CholeskyQR's Gram matrix and triangular solve (see Kernels.h) ----
 
+// The totals of eight 8-lane sums a0 … a7, each lane 0 + lane 1 + … + lane 7 in that order (as one
+// sum at a time would add them): the 8×8 block transposed in three rounds of shuffles, so that
+// vector q holds lane q of every sum, then the vectors added in order q = 0 … 7.
+static inline __attribute__((always_inline)) void laneTotals(const vec8 *a, double *totals) {
+#pragma clang fp contract(off)
+    const vec8 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+    // Pairs interleaved: b0 = (a0₀ a1₀ a0₂ a1₂ a0₄ a1₄ a0₆ a1₆), b1 the odd lanes, …
+    const vec8 b0 = __builtin_shufflevector(a0, a1, 0, 8, 2, 10, 4, 12, 6, 14), b1 = __builtin_shufflevector(a0, a1, 1, 9, 3, 11, 5, 13, 7, 15);
+    const vec8 b2 = __builtin_shufflevector(a2, a3, 0, 8, 2, 10, 4, 12, 6, 14), b3 = __builtin_shufflevector(a2, a3, 1, 9, 3, 11, 5, 13, 7, 15);
+    const vec8 b4 = __builtin_shufflevector(a4, a5, 0, 8, 2, 10, 4, 12, 6, 14), b5 = __builtin_shufflevector(a4, a5, 1, 9, 3, 11, 5, 13, 7, 15);
+    const vec8 b6 = __builtin_shufflevector(a6, a7, 0, 8, 2, 10, 4, 12, 6, 14), b7 = __builtin_shufflevector(a6, a7, 1, 9, 3, 11, 5, 13, 7, 15);
+    // Quadruples: c0 = (lane 0 of a0…a3, lane 4 of a0…a3), c2 lanes 2 and 6, c1 lanes 1 and 5, c3 lanes 3 and 7; c4… for a4…a7.
+    const vec8 c0 = __builtin_shufflevector(b0, b2, 0, 1, 8, 9, 4, 5, 12, 13), c2 = __builtin_shufflevector(b0, b2, 2, 3, 10, 11, 6, 7, 14, 15);
+    const vec8 c1 = __builtin_shufflevector(b1, b3, 0, 1, 8, 9, 4, 5, 12, 13), c3 = __builtin_shufflevector(b1, b3, 2, 3, 10, 11, 6, 7, 14, 15);
+    const vec8 c4 = __builtin_shufflevector(b4, b6, 0, 1, 8, 9, 4, 5, 12, 13), c6 = __builtin_shufflevector(b4, b6, 2, 3, 10, 11, 6, 7, 14, 15);
+    const vec8 c5 = __builtin_shufflevector(b5, b7, 0, 1, 8, 9, 4, 5, 12, 13), c7 = __builtin_shufflevector(b5, b7, 2, 3, 10, 11, 6, 7, 14, 15);
+    // Lane q of all eight sums, in order.
+    const vec8 q0 = __builtin_shufflevector(c0, c4, 0, 1, 2, 3, 8, 9, 10, 11), q4 = __builtin_shufflevector(c0, c4, 4, 5, 6, 7, 12, 13, 14, 15);
+    const vec8 q1 = __builtin_shufflevector(c1, c5, 0, 1, 2, 3, 8, 9, 10, 11), q5 = __builtin_shufflevector(c1, c5, 4, 5, 6, 7, 12, 13, 14, 15);
+    const vec8 q2 = __builtin_shufflevector(c2, c6, 0, 1, 2, 3, 8, 9, 10, 11), q6 = __builtin_shufflevector(c2, c6, 4, 5, 6, 7, 12, 13, 14, 15);
+    const vec8 q3 = __builtin_shufflevector(c3, c7, 0, 1, 2, 3, 8, 9, 10, 11), q7 = __builtin_shufflevector(c3, c7, 4, 5, 6, 7, 12, 13, 14, 15);
+    const vec8 sums = ((((((q0 + q1) + q2) + q3) + q4) + q5) + q6) + q7;
+    memcpy(totals, &sums, sizeof sums);
+}
+
 // The sums of rows i0 … i0 + ti − 1 with rows j0 … j0 + tj − 1 of V (ti, tj ≤ 4), those with i ≤ j
 // stored: 8 lanes each while whole vectors last, the last n mod 8 terms into their lanes, then the
-// lanes in order, as biornn_dot_rows.
+// lanes in order, as biornn_dot_rows (a whole tile without such terms adds its lanes as vectors,
+// in the same order: one by one they took as long as the tile's multiply-adds at n = 256).
 static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const double *v, long n, long i0, long j0,
                                                            double *g, long k) {
 #pragma clang fp contract(off)
@@ -340,6 +366,15 @@ static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const
         for (int b = 0; b < tj; b++) y[b] = *(const vec8u *)(v + (j0 + b) * n + l);
         for (int a = 0; a < ti; a++)
             for (int b = 0; b < tj; b++) acc[a][b] = __builtin_elementwise_fma(x[a], y[b], acc[a][b]);
+    }
+    if (ti == 4 && tj == 4 && l == n) {   // whole tile, no tail: its 16 lane sums as vectors
+        double totals[16];
+        laneTotals(acc[0], totals);       // rows a = 0, 1: acc[0][0…3], acc[1][0…3]
+        laneTotals(acc[2], totals + 8);   // rows a = 2, 3
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+                if (i0 + a <= j0 + b) g[(i0 + a) + (j0 + b) * k] = totals[4 * a + b];
+        return;
     }
     for (int a = 0; a < ti; a++)
         for (int b = 0; b < tj; b++) {
