@@ -61,8 +61,8 @@ public enum Benchmark {
     ///     bptt      6TBN² + 4TBNI + 6TBNO     forward W_rec·r, W_in·x, W_out·r; backward δ·W_rec, G·W_out;
     ///                                         ∂W_rec, ∂W_in, ∂W_out (2 FLOPs per multiply-add)
     ///     eprop     4TBN² + 4TBNI + 6TBNO     forward; L = G·W_out; ∂W_rec = Lᵀ·R̄, ∂W_in, ∂W_out
-    ///     lyapunov  T·(2N²k + 4Nk² + 2k³/3)   J·Q, then CholeskyQR2: two rounds of dsyrk (Nk²),
-    ///                                         dpotrf (k³/3) and dtrsm (Nk²)
+    ///     lyapunov  T·(2N²k + 4Nk² + 2k³/3)   J·Q, then CholeskyQR2: two rounds of the Gram matrix
+    ///                                         (Nk²), dpotrf (k³/3) and the triangular solve (Nk²)
     ///     floss     2 × lyapunov              the window forward, and its adjoint about as much again
     ///     floss-local  2 × lyapunov           the same window, and the local gradient
     ///     dgemm     2N³
