@@ -324,28 +324,35 @@ void biornn_transposed_product(long rows, double alpha, const double *a, long ld
 
 // ---- CholeskyQR's Gram matrix and triangular solve (see Kernels.h) ----
 
-// The totals of eight 8-lane sums a0 … a7, each lane 0 + lane 1 + … + lane 7 in that order (as one
-// sum at a time would add them): the 8×8 block transposed in three rounds of shuffles, so that
-// vector q holds lane q of every sum, then the vectors added in order q = 0 … 7.
+// The totals of eight 8-lane sums a[0] … a[7], each lane 0 + lane 1 + … + lane 7 in that order
+// (as one sum at a time would add them): the 8×8 block transposed in three rounds of shuffles on
+// the pairs (i, i + d), d = 1, 2, 4, the first of each pair keeping the lower lane of every pair of
+// lanes (of 1, 2, then 4 lanes) and the second the upper, so that x[q] ends holding lane q of every
+// sum; then the vectors added in order q = 0 … 7.
 static inline __attribute__((always_inline)) void laneTotals(const vec8 *a, double *totals) {
 #pragma clang fp contract(off)
-    const vec8 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
-    // Pairs interleaved: b0 = (a0₀ a1₀ a0₂ a1₂ a0₄ a1₄ a0₆ a1₆), b1 the odd lanes, …
-    const vec8 b0 = __builtin_shufflevector(a0, a1, 0, 8, 2, 10, 4, 12, 6, 14), b1 = __builtin_shufflevector(a0, a1, 1, 9, 3, 11, 5, 13, 7, 15);
-    const vec8 b2 = __builtin_shufflevector(a2, a3, 0, 8, 2, 10, 4, 12, 6, 14), b3 = __builtin_shufflevector(a2, a3, 1, 9, 3, 11, 5, 13, 7, 15);
-    const vec8 b4 = __builtin_shufflevector(a4, a5, 0, 8, 2, 10, 4, 12, 6, 14), b5 = __builtin_shufflevector(a4, a5, 1, 9, 3, 11, 5, 13, 7, 15);
-    const vec8 b6 = __builtin_shufflevector(a6, a7, 0, 8, 2, 10, 4, 12, 6, 14), b7 = __builtin_shufflevector(a6, a7, 1, 9, 3, 11, 5, 13, 7, 15);
-    // Quadruples: c0 = (lane 0 of a0…a3, lane 4 of a0…a3), c2 lanes 2 and 6, c1 lanes 1 and 5, c3 lanes 3 and 7; c4… for a4…a7.
-    const vec8 c0 = __builtin_shufflevector(b0, b2, 0, 1, 8, 9, 4, 5, 12, 13), c2 = __builtin_shufflevector(b0, b2, 2, 3, 10, 11, 6, 7, 14, 15);
-    const vec8 c1 = __builtin_shufflevector(b1, b3, 0, 1, 8, 9, 4, 5, 12, 13), c3 = __builtin_shufflevector(b1, b3, 2, 3, 10, 11, 6, 7, 14, 15);
-    const vec8 c4 = __builtin_shufflevector(b4, b6, 0, 1, 8, 9, 4, 5, 12, 13), c6 = __builtin_shufflevector(b4, b6, 2, 3, 10, 11, 6, 7, 14, 15);
-    const vec8 c5 = __builtin_shufflevector(b5, b7, 0, 1, 8, 9, 4, 5, 12, 13), c7 = __builtin_shufflevector(b5, b7, 2, 3, 10, 11, 6, 7, 14, 15);
-    // Lane q of all eight sums, in order.
-    const vec8 q0 = __builtin_shufflevector(c0, c4, 0, 1, 2, 3, 8, 9, 10, 11), q4 = __builtin_shufflevector(c0, c4, 4, 5, 6, 7, 12, 13, 14, 15);
-    const vec8 q1 = __builtin_shufflevector(c1, c5, 0, 1, 2, 3, 8, 9, 10, 11), q5 = __builtin_shufflevector(c1, c5, 4, 5, 6, 7, 12, 13, 14, 15);
-    const vec8 q2 = __builtin_shufflevector(c2, c6, 0, 1, 2, 3, 8, 9, 10, 11), q6 = __builtin_shufflevector(c2, c6, 4, 5, 6, 7, 12, 13, 14, 15);
-    const vec8 q3 = __builtin_shufflevector(c3, c7, 0, 1, 2, 3, 8, 9, 10, 11), q7 = __builtin_shufflevector(c3, c7, 4, 5, 6, 7, 12, 13, 14, 15);
-    const vec8 sums = ((((((q0 + q1) + q2) + q3) + q4) + q5) + q6) + q7;
+    vec8 x[8];
+    for (int i = 0; i < 8; i++) x[i] = a[i];
+    for (int i = 0; i < 8; i++) {   // d = 1: (a_i₀ a_{i+1}₀ a_i₂ a_{i+1}₂ …) and the odd lanes
+        if (i & 1) continue;
+        const vec8 lo = x[i], hi = x[i + 1];
+        x[i] = __builtin_shufflevector(lo, hi, 0, 8, 2, 10, 4, 12, 6, 14);
+        x[i + 1] = __builtin_shufflevector(lo, hi, 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+    for (int i = 0; i < 8; i++) {   // d = 2: pairs (0, 2), (1, 3), (4, 6), (5, 7)
+        if (i & 2) continue;
+        const vec8 lo = x[i], hi = x[i + 2];
+        x[i] = __builtin_shufflevector(lo, hi, 0, 1, 8, 9, 4, 5, 12, 13);
+        x[i + 2] = __builtin_shufflevector(lo, hi, 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 8; i++) {   // d = 4: pairs (0, 4), (1, 5), (2, 6), (3, 7)
+        if (i & 4) continue;
+        const vec8 lo = x[i], hi = x[i + 4];
+        x[i] = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11);
+        x[i + 4] = __builtin_shufflevector(lo, hi, 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+    vec8 sums = x[0];
+    for (int q = 1; q < 8; q++) sums = sums + x[q];
     memcpy(totals, &sums, sizeof sums);
 }
 
