@@ -415,18 +415,18 @@ enum { SOLVE_WIDTH = 32, SOLVE_ROWS = 4 };   // columns of V per pass (four vect
 // rows, each row finished before the next row takes its term: per entry the same operations, in
 // the same order, as one row at a time.
 static inline __attribute__((always_inline)) void solveRows(int t, long i0, long k, long n, long j, const double *u,
-                                                            double *v) {
+                                                            const double *v, double *q) {
 #pragma clang fp contract(off)
     vec8 s[SOLVE_ROWS][4];
     for (int a = 0; a < t; a++)
         for (int w = 0; w < 4; w++) s[a][w] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * w);
     for (long l = 0; l < i0; l++) {
-        vec8 q[4];
-        for (int w = 0; w < 4; w++) q[w] = *(const vec8u *)(v + l * n + j + 8 * w);
+        vec8 ql[4];
+        for (int w = 0; w < 4; w++) ql[w] = *(const vec8u *)(q + l * n + j + 8 * w);
         for (int a = 0; a < t; a++) {
             const double c = -u[l + (i0 + a) * k];
             const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, q[w], s[a][w]);
+            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, ql[w], s[a][w]);
         }
     }
     for (int a = 0; a < t; a++) {
@@ -439,29 +439,29 @@ static inline __attribute__((always_inline)) void solveRows(int t, long i0, long
         const vec8 rv = {r, r, r, r, r, r, r, r};
         for (int w = 0; w < 4; w++) {
             s[a][w] = s[a][w] * rv;
-            *(vec8u *)(v + (i0 + a) * n + j + 8 * w) = s[a][w];
+            *(vec8u *)(q + (i0 + a) * n + j + 8 * w) = s[a][w];
         }
     }
 }
 
 BIORNN_CLONES
-void biornn_triangular_solve(long k, long n, const double *restrict u, long c0, long c1, double *restrict v) {
+void biornn_triangular_solve(long k, long n, const double *restrict u, long c0, long c1, const double *v, double *q) {
 #pragma clang fp contract(off)
     long j = c0;
     for (; j + SOLVE_WIDTH <= c1; j += SOLVE_WIDTH) {
         long i = 0;
-        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, k, n, j, u, v);
+        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, k, n, j, u, v, q);
         switch (k - i) {
-        case 3: solveRows(3, i, k, n, j, u, v); break;
-        case 2: solveRows(2, i, k, n, j, u, v); break;
-        case 1: solveRows(1, i, k, n, j, u, v); break;
+        case 3: solveRows(3, i, k, n, j, u, v, q); break;
+        case 2: solveRows(2, i, k, n, j, u, v, q); break;
+        case 1: solveRows(1, i, k, n, j, u, v, q); break;
         default: break;
         }
     }
     for (; j < c1; j++)
         for (long i = 0; i < k; i++) {
             double s = v[i * n + j];
-            for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l + i * k], v[l * n + j], s);
-            v[i * n + j] = s * (1 / u[i + i * k]);
+            for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l + i * k], q[l * n + j], s);
+            q[i * n + j] = s * (1 / u[i + i * k]);
         }
 }

@@ -147,8 +147,11 @@ struct CholeskyKernelTests {
                 for l in 0..<i { u[l + i * k] = rng.normal() * 0.3 }
                 u[i + i * k] = rng.uniform(0.5, 2)
             }
-            var q = v
-            q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, 0, n, qp.baseAddress!) } }
+            // Out of place (as CholeskyQR2's first round), into NaNs so that an entry left unwritten shows.
+            var q = Matrix(rows: k, cols: n, storage: Array(repeating: .nan, count: k * n))
+            v.storage.withUnsafeBufferPointer { vp in
+                q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, 0, n, vp.baseAddress!, qp.baseAddress!) } }
+            }
             // The formula of Kernels.h, one entry at a time.
             var formula = v
             for j in 0..<n {
@@ -167,17 +170,18 @@ struct CholeskyKernelTests {
             #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
             let differing = zip(q.storage, formula.storage).filter { $0 != $1 }.count
             #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k), n = \(n))")
-            // Columns split anywhere, as between threads (at a multiple of 32 there): the same bits.
+            // Columns split anywhere, as between threads (at a multiple of 32 there), and in place
+            // (as the second round): the same bits.
             let cut = Int(UInt64(seed) % UInt64(n + 1))
             var split = v
             split.withUnsafeMutableEntries { sp in
                 u.withUnsafeBufferPointer {
-                    biornn_triangular_solve(k, n, $0.baseAddress!, 0, cut, sp.baseAddress!)
-                    biornn_triangular_solve(k, n, $0.baseAddress!, cut, n, sp.baseAddress!)
+                    biornn_triangular_solve(k, n, $0.baseAddress!, 0, cut, sp.baseAddress!, sp.baseAddress!)
+                    biornn_triangular_solve(k, n, $0.baseAddress!, cut, n, sp.baseAddress!, sp.baseAddress!)
                 }
             }
             let moved = zip(q.storage, split.storage).filter { $0 != $1 }.count
-            #expect(moved == 0, "\(moved) entries differ with the columns split at \(cut) (k = \(k), n = \(n))")
+            #expect(moved == 0, "\(moved) entries differ in place with the columns split at \(cut) (k = \(k), n = \(n))")
         }
     }
 }

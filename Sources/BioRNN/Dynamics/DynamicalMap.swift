@@ -112,10 +112,12 @@ public final class RNNMap: DynamicalMap {
         q.storage.withUnsafeMutableBufferPointer { qp in
             scaled.withUnsafeMutableBufferPointer { sp in
                 let (p, s) = (qp.baseAddress!, sp.baseAddress!)
-                slopes.withUnsafeBufferPointer { biornn_jacobian_operands(k, n, alpha, $0.baseAddress!, p, s) }   // (D·Q)ᵀ; (1 − α)·Qᵀ
-                ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
-                    packed.accumulate(rows: rows.count, alpha: alpha, s + rows.lowerBound * n, ldr: n,
-                                      into: p + rows.lowerBound * n, ldc: n)
+                slopes.withUnsafeBufferPointer { d in
+                    ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
+                        let (q, dq) = (p + rows.lowerBound * n, s + rows.lowerBound * n)
+                        biornn_jacobian_operands(rows.count, n, alpha, d.baseAddress!, q, dq)   // (D·Q)ᵀ; (1 − α)·Qᵀ
+                        packed.accumulate(rows: rows.count, alpha: alpha, dq, ldr: n, into: q, ldc: n)
+                    }
                 }
             }
         }

@@ -144,18 +144,17 @@ public struct FlossingWindow {
         }
     }
 
-    /// P = V̄ᵀ·W_rec (k×N, the rows of (W_recᵀ·V̄)ᵀ) on W_recᵀ packed once per gradient, the k rows
-    /// split between threads as the map's Jacobian products are.
+    /// P = V̄ᵀ·W_rec (k×N, the rows of (W_recᵀ·V̄)ᵀ) on W_recᵀ packed once per gradient. It runs on
+    /// the calling thread: a second thread is adding the window's outer products meanwhile
+    /// (`OuterProductStack`), and splitting these rows over the same cores as well made a full
+    /// flossing step slower (<doc:Performance#Flossing-windows>).
     private static func timesRecurrent(_ vBarT: Matrix, _ packed: PackedMatrix, into p: inout Matrix) {
         let (k, n) = (vBarT.rows, vBarT.cols)
         vBarT.storage.withUnsafeBufferPointer { vp in
             p.withUnsafeMutableEntries { pp in
                 let (v, out) = (vp.baseAddress!, pp.baseAddress!)
                 out.update(repeating: 0, count: k * n)
-                ThreadSplit.run(k, work: Double(n * n) * Double(k)) { rows in
-                    packed.accumulate(rows: rows.count, alpha: 1, v + rows.lowerBound * n, ldr: n,
-                                      into: out + rows.lowerBound * n, ldc: n)
-                }
+                packed.accumulate(rows: k, alpha: 1, v, ldr: n, into: out, ldc: n)
             }
         }
     }

@@ -1,7 +1,6 @@
 import Foundation
 import CKernels
 import COpenBLAS
-import Dispatch
 import Synchronization
 
 /// Whether a BLAS operand enters as itself or transposed: op(A) = A or Aᵀ.
@@ -42,7 +41,7 @@ public enum BLAS {
         }
         let length = splitRows ? m : n
         nonisolated(unsafe) let (a, b, c) = (a, b, c)   // the blocks of C are disjoint
-        DispatchQueue.concurrentPerform(iterations: threads) { part in
+        ThreadSplit.parallel(threads) { part in
             let lo = part * length / threads, hi = (part + 1) * length / threads
             if splitRows {   // rows lo..<hi of op(A) and of C
                 rawGemm(transA, transB, m: hi - lo, n: n, k: k, alpha: alpha, a: transA == .none ? a + lo * lda : a + lo, lda: lda,

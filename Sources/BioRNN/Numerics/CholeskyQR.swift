@@ -22,7 +22,8 @@ import COpenBLAS
 /// - either Cholesky factorisation fails (G is not numerically positive definite: κ(V) ≳ ε^(−1/2)), or
 /// - ‖U₂ − I‖_F > 0.1,
 ///
-/// and then V is factored again by Householder from a copy kept before the first round. The
+/// and then V, which the first round leaves in place and the second overwrites only once U₂ has
+/// passed, is factored by Householder. The
 /// tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of chaotic, ordered and saturated networks and
 /// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
@@ -42,7 +43,7 @@ public final class CholeskyQR2 {
 
     private var gram: [Double]       // G, then U (column-major k×k, upper)
     private var first: [Double]      // U₁
-    private var copy: [Double]       // V, kept for the fallback
+    private var firstQ: [Double]     // Q₁, the first round's result (V stays in the block)
     private let householder: HouseholderQR
     private var householderBlock: Matrix   // the fallback's n×k operand
     private var householderR: Matrix
@@ -56,7 +57,7 @@ public final class CholeskyQR2 {
         (dimension, count) = (n, k)
         gram = Array(repeating: 0, count: k * k)
         first = gram
-        copy = Array(repeating: 0, count: n * k)
+        firstQ = Array(repeating: 0, count: n * k)
         householder = HouseholderQR(rows: n, cols: k)
         householderBlock = Matrix(rows: n, cols: k)
         householderR = Matrix(rows: k, cols: k)
@@ -88,21 +89,26 @@ public final class CholeskyQR2 {
     }
 
     /// Runs CholeskyQR2 on `block`; true if it was accepted (U₂ in `gram`, U₁ in `first`), false
-    /// after the Householder fallback (R in `householderR`). Either way `block` holds Q.
+    /// after the Householder fallback (R in `householderR`). Either way `block` holds Q. The first
+    /// round writes Q₁ beside V, and the second writes Q over V only once U₂ has passed the test,
+    /// so V is still there for the fallback without a copy.
     private func factor(_ block: inout Matrix) -> Bool {
         let (n, k) = (dimension, count)
         precondition(block.rows == k && block.cols == n,
                      "the block is \(block.rows)×\(block.cols), this factorisation is for k = \(k) vectors of n = \(n)")
-        block.storage.withUnsafeBufferPointer { v in copy.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: v.baseAddress!, count: n * k) } }
-        var accepted = round(&block)
-        if accepted {
-            swap(&first, &gram)   // U₁ kept; the next round overwrites gram's upper triangle
-            accepted = round(&block)
-        }
-        if accepted {
-            var deviation = 0.0
-            for j in 0..<k { for i in 0...j { let d = gram[i + j * k] - (i == j ? 1 : 0); deviation += d * d } }
-            accepted = deviation.squareRoot() <= Self.secondRoundTolerance
+        let accepted = block.storage.withUnsafeMutableBufferPointer { vp in
+            firstQ.withUnsafeMutableBufferPointer { qp in
+                let (v, q1) = (vp.baseAddress!, qp.baseAddress!)
+                guard choleskyOfGram(v) else { return false }
+                solve(v, into: q1)
+                swap(&first, &gram)   // U₁ kept; the next round overwrites gram's upper triangle
+                guard choleskyOfGram(q1) else { return false }
+                var deviation = 0.0
+                for j in 0..<k { for i in 0...j { let d = gram[i + j * k] - (i == j ? 1 : 0); deviation += d * d } }
+                guard deviation.squareRoot() <= Self.secondRoundTolerance else { return false }
+                solve(q1, into: v)
+                return true
+            }
         }
         if !accepted {
             fallbacks += 1
@@ -111,33 +117,37 @@ public final class CholeskyQR2 {
         return accepted
     }
 
-    /// One round: G = VᵀV, G = UᵀU (U into `gram`), V ← V·U⁻¹. False if the Cholesky factorisation fails.
-    private func round(_ block: inout Matrix) -> Bool {
+    /// G = VᵀV, then G = UᵀU with U into `gram`; false if the Cholesky factorisation fails.
+    private func choleskyOfGram(_ v: UnsafePointer<Double>) -> Bool {
         let (n, k) = (dimension, count)
         var order = Int32(k), info: Int32 = 0
-        // Each of the two kernels does about n·k²/2 multiply-adds.
-        let work = Double(n) * Double(k) * Double(k) / 2
-        block.storage.withUnsafeMutableBufferPointer { vp in
-            gram.withUnsafeMutableBufferPointer { gp in
-                let (v, g) = (vp.baseAddress!, gp.baseAddress!)
-                // G = VᵀV, its columns split between threads as evenly as its tiles are.
-                let parts = max(1, min(BLAS.threadCount, (k + 3) / 4))
-                ThreadSplit.run(parts, work: work) { range in
-                    for part in range {
-                        let (first, last) = (Self.gramColumn(part, of: parts, k), Self.gramColumn(part + 1, of: parts, k))
-                        if first < last { biornn_gram(k, n, v, first, last, g) }
-                    }
-                }
-                dpotrf_("U", &order, g, &order, &info)
-                guard info == 0 else { return }
-                // V ← V·U⁻¹ on blocks of 32 coordinates, split between threads.
-                ThreadSplit.run((n + 31) / 32, work: work) { blocks in
-                    biornn_triangular_solve(k, n, g, 32 * blocks.lowerBound, min(32 * blocks.upperBound, n), v)
+        gram.withUnsafeMutableBufferPointer { gp in
+            let g = gp.baseAddress!
+            // G = VᵀV, its columns split between threads as evenly as its tiles are.
+            let parts = max(1, min(BLAS.threadCount, (k + 3) / 4))
+            ThreadSplit.run(parts, work: Self.kernelWork(n, k)) { range in
+                for part in range {
+                    let (first, last) = (Self.gramColumn(part, of: parts, k), Self.gramColumn(part + 1, of: parts, k))
+                    if first < last { biornn_gram(k, n, v, first, last, g) }
                 }
             }
+            dpotrf_("U", &order, g, &order, &info)
         }
         return info == 0
     }
+
+    /// Q = V·U⁻¹ with U in `gram`, on blocks of 32 coordinates split between threads.
+    private func solve(_ v: UnsafePointer<Double>, into q: UnsafeMutablePointer<Double>) {
+        let (n, k) = (dimension, count)
+        gram.withUnsafeBufferPointer { u in
+            ThreadSplit.run((n + 31) / 32, work: Self.kernelWork(n, k)) { blocks in
+                biornn_triangular_solve(k, n, u.baseAddress!, 32 * blocks.lowerBound, min(32 * blocks.upperBound, n), v, q)
+            }
+        }
+    }
+
+    /// Each of the two kernels does about n·k²/2 multiply-adds.
+    private static func kernelWork(_ n: Int, _ k: Int) -> Double { Double(n) * Double(k) * Double(k) / 2 }
 
     /// Where part p of `parts` starts in the Gram matrix's columns: column block c (4 columns) has
     /// c + 1 tiles, so the first x of the k/4 blocks hold about (x/(k/4))² of them, and the parts
@@ -148,10 +158,10 @@ public final class CholeskyQR2 {
         return min(4 * Int((blocks * (Double(part) / Double(parts)).squareRoot()).rounded()), k)
     }
 
-    /// The fallback: Householder QR of the kept copy of V, Q into `block`, R into `householderR`.
+    /// The fallback: Householder QR of V (still in `block`), Q into `block`, R into `householderR`.
     private func householderFactor(into block: inout Matrix) {
         let (n, k) = (dimension, count)
-        for c in 0..<k { for j in 0..<n { householderBlock.storage[j * k + c] = copy[c * n + j] } }
+        for c in 0..<k { for j in 0..<n { householderBlock.storage[j * k + c] = block.storage[c * n + j] } }
         householder.orthonormalize(&householderBlock, r: &householderR)
         for c in 0..<k { for j in 0..<n { block.storage[c * n + j] = householderBlock.storage[j * k + c] } }
     }

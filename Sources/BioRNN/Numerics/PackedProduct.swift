@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 
 /// A matrix M packed once for the many per-step products of a pass (`biornn_packed_product`):
 ///
@@ -35,27 +34,5 @@ final class PackedMatrix: @unchecked Sendable {   // written once in init, read-
                     into c: UnsafeMutablePointer<Double>, ldc: Int) {
         guard count > 0, rows > 0 else { return }
         biornn_packed_product(count, rows, cols, alpha, r, ldr, storage, c, ldc)
-    }
-}
-
-/// Work split between threads by independent rows: the trials of a batch in the forward and
-/// backward recurrences, the tangent vectors of a Lyapunov step (and by independent columns:
-/// those of the narrow weight gradients, `Matrix.narrowProducts`).
-/// Each thread runs every time step on its own rows, and the threads meet once, at the end,
-/// instead of once per step.
-enum ThreadSplit {
-    /// Runs `body` on contiguous ranges covering 0..<count, one per thread, at once, on at most
-    /// `BLAS.threadCount` threads, and on the calling thread alone when `work` (multiply-adds) is
-    /// below 2²², where a second thread stops paying (<doc:Performance#When-a-second-thread-pays>).
-    /// The ranges differ in length by at most one.
-    static func run(_ count: Int, work: Double, _ body: (Range<Int>) -> Void) {
-        let threads = min(BLAS.threadCount, count)
-        guard threads > 1, work >= Double(1 << 22) else { body(0..<count); return }
-        // Each call writes only its own rows, so the calls do not race, which the compiler
-        // cannot see through the callers' pointers.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: threads) { part in
-            body((part * count / threads)..<((part + 1) * count / threads))
-        }
     }
 }

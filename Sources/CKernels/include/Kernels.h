@@ -11,6 +11,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/// A spin-wait loop's hint to the CPU that it is waiting (x86 `pause`), so that leaving the loop
+/// does not flush the pipeline and the other thread of a shared core is not starved.
+static inline void biornn_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// tanh without a libm call, branch-free so that loops over it vectorise, within 5 ulp of
 /// glibc's (ForwardTests checks 10⁶ values over every range, with the error budget):
 ///
@@ -189,14 +197,15 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
 /// is computed whole, so columns split between threads give the same bits as one call.
 void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g);
 
-/// V ← V·U⁻¹ for U upper triangular (column-major k×k, U_li = u[l + i·k], as dpotrf leaves it),
+/// Q = V·U⁻¹ for U upper triangular (column-major k×k, U_li = u[l + i·k], as dpotrf leaves it),
 /// row by row (forward substitution):
 ///
 ///     q_i = (v_i − Σ_{l<i} U_li·q_l)·(1 / U_ii)          i = 0, 1, …, k − 1
 ///
-/// for the columns c0 ≤ j < c1 of V, each entry's sum starting from v_i and taking one fused
-/// multiply-add per term in order of l, then one product with the rounded reciprocal. Columns are
-/// independent (any split between threads gives the same bits); 32 at a time share the loads of U.
-void biornn_triangular_solve(long k, long n, const double *u, long c0, long c1, double *v);
+/// for the columns c0 ≤ j < c1 of V and Q (both k×n, row-major; q may be v, in place), each
+/// entry's sum starting from v_i and taking one fused multiply-add per term in order of l, then one
+/// product with the rounded reciprocal. Columns are independent (any split between threads gives
+/// the same bits); 32 at a time share the loads of U.
+void biornn_triangular_solve(long k, long n, const double *u, long c0, long c1, const double *v, double *q);
 
 #endif
