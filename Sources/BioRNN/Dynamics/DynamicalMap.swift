@@ -43,13 +43,14 @@ public final class RNNMap: DynamicalMap {
     private var slopes: [Double]      // φ'(a)
     private var scaled: [Double] = []  // (diag(φ'(a))·Q)ᵀ, k×N
     private var transposedBlock = Matrix(rows: 0, cols: 0)   // Qᵀ for the column-layout entry point
-    private lazy var packedRecurrent = PackedMatrix(model.parameters.wRec)
+    private let packedRecurrent: PackedMatrix   // W_rec, for the step's W_rec·φ(a) and J·Q's W_rec·(D·Q)
 
     public init(_ model: RNN, inputs: Matrix? = nil) {
         self.model = model
         self.inputs = inputs ?? Matrix(rows: 0, cols: model.inputs)
         precondition(self.inputs.cols == model.inputs, "input sequence has \(self.inputs.cols) channels, the model \(model.inputs)")
         drive = Array(repeating: 0, count: model.units)
+        packedRecurrent = PackedMatrix(model.parameters.wRec)
         rates = drive
         slopes = drive
     }
@@ -66,6 +67,9 @@ public final class RNNMap: DynamicalMap {
         model.parameters.h0.map { $0 + rng.normal() }
     }
 
+    /// f_t(a), its W_rec·φ(a) by the packed kernel of the Jacobian products: the same bits on every
+    /// CPU, unlike OpenBLAS's dgemv, and one copy of W_rec in the core's cache rather than two
+    /// (<doc:Performance#Trajectory-steps>).
     public func step(_ a: inout [Double], time t: Int) {
         let n = dimension, alpha = model.alpha, phi = model.activation, p = model.parameters
         let row = inputs.rows > 0 && inputs.cols > 0 ? t % inputs.rows : nil
@@ -77,9 +81,7 @@ public final class RNNMap: DynamicalMap {
                     if let row {
                         for j in 0..<n { for i in 0..<inputs.cols { d[j] += p.wIn[j, i] * inputs[row, i] } }
                     }
-                    p.wRec.storage.withUnsafeBufferPointer { w in
-                        BLAS.gemv(.none, m: n, n: n, alpha: 1, a: w.baseAddress!, lda: n, x: r.baseAddress!, beta: 1, y: d.baseAddress!)
-                    }
+                    packedRecurrent.accumulate(rows: 1, alpha: 1, r.baseAddress!, ldr: n, into: d.baseAddress!, ldc: n)
                     for j in 0..<n { a[j] = (1 - alpha) * a[j] + alpha * d[j] }
                 }
             }

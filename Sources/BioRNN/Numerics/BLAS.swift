@@ -32,7 +32,9 @@ public enum BLAS {
         // thread, each block its own single-threaded OpenBLAS call (see `threadCount`). Each block
         // is the product of its own rows (columns), so the whole equals one call's up to rounding
         // (GemmTests holds both to the GSL oracle's budget). 2²² multiply-adds: a second thread
-        // woken for one call paid from between 1.3·10⁶ and 5.2·10⁶ (see `ThreadSplit.run`).
+        // woken from Dispatch's pool for one call paid from between 1.3·10⁶ and 5.2·10⁶; the
+        // products split here (weight gradients, N ≥ 512 spectra) are far above it, and it was not
+        // measured again since `ThreadSplit.parallel`'s helpers spin.
         let threads = threadCount, splitRows = m >= n
         guard threads > 1, Double(m) * Double(n) * Double(k) >= Double(1 << 22),
               (splitRows ? m : n) >= 2 * threads else {
