@@ -78,6 +78,18 @@ public enum GSL {
         }
     }
 
+    /// The Cholesky factor U (upper, A = UᵀU) of a symmetric positive definite matrix
+    /// (`gsl_linalg_cholesky_decomp1`, which leaves L = Uᵀ in the lower triangle).
+    public static func cholesky(_ a: Matrix) throws -> Matrix {
+        precondition(a.rows == a.cols, "Cholesky of a non-square matrix")
+        let n = a.rows
+        return try withGSLMatrix(a) { g in
+            try check(gsl_linalg_cholesky_decomp1(g), "gsl_linalg_cholesky_decomp1")
+            let l = matrix(g, rows: n, cols: n)
+            return Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { $0 / n <= $0 % n ? l[$0 % n, $0 / n] : 0 })
+        }
+    }
+
     /// log|det A| by LU decomposition with partial pivoting (`gsl_linalg_LU_decomp`, `_lndet`).
     public static func logAbsDeterminant(_ a: Matrix) throws -> Double {
         precondition(a.rows == a.cols, "determinant of a non-square matrix")

@@ -361,7 +361,7 @@ static inline __attribute__((always_inline)) void laneTotals(const vec8 *a, doub
 // lanes in order, as biornn_dot_rows (a whole tile without such terms adds its lanes as vectors,
 // in the same order: one by one they took as long as the tile's multiply-adds at n = 256).
 static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const double *v, long n, long i0, long j0,
-                                                           double *g, long k) {
+                                                           double *g, long ld) {
 #pragma clang fp contract(off)
     vec8 acc[4][4];
     for (int a = 0; a < ti; a++)
@@ -380,7 +380,7 @@ static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const
         laneTotals(acc[2], totals + 8);   // rows a = 2, 3
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++)
-                if (i0 + a <= j0 + b) g[(i0 + a) + (j0 + b) * k] = totals[4 * a + b];
+                if (i0 + a <= j0 + b) g[(i0 + a) * ld + j0 + b] = totals[4 * a + b];
         return;
     }
     for (int a = 0; a < ti; a++)
@@ -392,18 +392,18 @@ static inline __attribute__((always_inline)) void gramTile(int ti, int tj, const
                 lanes[m % 8] = __builtin_elementwise_fma(v[(i0 + a) * n + m], v[(j0 + b) * n + m], lanes[m % 8]);
             double total = lanes[0];
             for (int q = 1; q < 8; q++) total += lanes[q];
-            g[(i0 + a) + (j0 + b) * k] = total;
+            g[(i0 + a) * ld + j0 + b] = total;
         }
 }
 
 BIORNN_CLONES
-void biornn_gram(long k, long n, const double *restrict v, long first, long last, double *restrict g) {
+void biornn_gram(long k, long n, const double *restrict v, long first, long last, double *restrict g, long ld) {
     for (long j0 = first; j0 < last; j0 += 4) {
         const int tj = last - j0 < 4 ? (int)(last - j0) : 4;
         for (long i0 = 0; i0 <= j0; i0 += 4) {
             const int ti = k - i0 < 4 ? (int)(k - i0) : 4;
-            if (ti == 4 && tj == 4) gramTile(4, 4, v, n, i0, j0, g, k);
-            else gramTile(ti, tj, v, n, i0, j0, g, k);
+            if (ti == 4 && tj == 4) gramTile(4, 4, v, n, i0, j0, g, ld);
+            else gramTile(ti, tj, v, n, i0, j0, g, ld);
         }
     }
 }
@@ -414,7 +414,7 @@ enum { SOLVE_WIDTH = 32, SOLVE_ROWS = 4 };   // columns of V per pass (four vect
 // all t rows at once (each q_l loaded once for t rows), then the terms i0 ≤ l < i within the
 // rows, each row finished before the next row takes its term: per entry the same operations, in
 // the same order, as one row at a time.
-static inline __attribute__((always_inline)) void solveRows(int t, long i0, long k, long n, long j, const double *u,
+static inline __attribute__((always_inline)) void solveRows(int t, long i0, long n, long j, const double *u, long ldu,
                                                             const double *v, double *q) {
 #pragma clang fp contract(off)
     vec8 s[SOLVE_ROWS][4];
@@ -424,18 +424,18 @@ static inline __attribute__((always_inline)) void solveRows(int t, long i0, long
         vec8 ql[4];
         for (int w = 0; w < 4; w++) ql[w] = *(const vec8u *)(q + l * n + j + 8 * w);
         for (int a = 0; a < t; a++) {
-            const double c = -u[l + (i0 + a) * k];
+            const double c = -u[l * ldu + i0 + a];
             const vec8 cv = {c, c, c, c, c, c, c, c};
             for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, ql[w], s[a][w]);
         }
     }
     for (int a = 0; a < t; a++) {
         for (int b = 0; b < a; b++) {
-            const double c = -u[i0 + b + (i0 + a) * k];
+            const double c = -u[(i0 + b) * ldu + i0 + a];
             const vec8 cv = {c, c, c, c, c, c, c, c};
             for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, s[b][w], s[a][w]);
         }
-        const double r = 1 / u[i0 + a + (i0 + a) * k];
+        const double r = 1 / u[(i0 + a) * ldu + i0 + a];
         const vec8 rv = {r, r, r, r, r, r, r, r};
         for (int w = 0; w < 4; w++) {
             s[a][w] = s[a][w] * rv;
@@ -445,23 +445,63 @@ static inline __attribute__((always_inline)) void solveRows(int t, long i0, long
 }
 
 BIORNN_CLONES
-void biornn_triangular_solve(long k, long n, const double *restrict u, long c0, long c1, const double *v, double *q) {
+void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu, long c0, long c1, const double *v,
+                             double *q) {
 #pragma clang fp contract(off)
     long j = c0;
     for (; j + SOLVE_WIDTH <= c1; j += SOLVE_WIDTH) {
         long i = 0;
-        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, k, n, j, u, v, q);
+        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, n, j, u, ldu, v, q);
         switch (k - i) {
-        case 3: solveRows(3, i, k, n, j, u, v, q); break;
-        case 2: solveRows(2, i, k, n, j, u, v, q); break;
-        case 1: solveRows(1, i, k, n, j, u, v, q); break;
+        case 3: solveRows(3, i, n, j, u, ldu, v, q); break;
+        case 2: solveRows(2, i, n, j, u, ldu, v, q); break;
+        case 1: solveRows(1, i, n, j, u, ldu, v, q); break;
         default: break;
         }
     }
     for (; j < c1; j++)
         for (long i = 0; i < k; i++) {
             double s = v[i * n + j];
-            for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l + i * k], q[l * n + j], s);
-            q[i * n + j] = s * (1 / u[i + i * k]);
+            for (long l = 0; l < i; l++) s = __builtin_elementwise_fma(-u[l * ldu + i], q[l * n + j], s);
+            q[i * n + j] = s * (1 / u[i * ldu + i]);
         }
+}
+
+BIORNN_CLONES
+int biornn_cholesky_diagonal(long ld, double *a, long j0, int t) {
+#pragma clang fp contract(off)
+    double s[4][4] = {{0}};
+    for (int r = 0; r < t; r++)
+        for (int c = r; c < t; c++) s[r][c] = a[(j0 + r) * ld + j0 + c];
+    for (long l = 0; l < j0; l++) {   // the earlier rows' terms, ten independent sums at a time
+        const double *ul = a + l * ld + j0;
+        for (int r = 0; r < t; r++)
+            for (int c = r; c < t; c++) s[r][c] = __builtin_elementwise_fma(-ul[r], ul[c], s[r][c]);
+    }
+    for (int r = 0; r < t; r++) {
+        double *row = a + (j0 + r) * ld + j0;
+        for (int b = 0; b < r; b++) {   // the tile's earlier rows, already final
+            const double *ub = a + (j0 + b) * ld + j0;
+            for (int c = r; c < t; c++) s[r][c] = __builtin_elementwise_fma(-ub[r], ub[c], s[r][c]);
+        }
+        if (!(s[r][r] > 0)) return -1;
+        row[r] = __builtin_elementwise_sqrt(s[r][r]);
+        const double reciprocal = 1 / row[r];
+        for (int c = r + 1; c < t; c++) row[c] = s[r][c] * reciprocal;
+    }
+    return 0;
+}
+
+BIORNN_CLONES
+void biornn_cholesky_panel(long ld, double *a, long j0, int t, long c0, long c1) {
+#pragma clang fp contract(off)
+    for (long j = c0; j < c1; j += SOLVE_WIDTH) {
+        switch (t) {
+        case 4: solveRows(4, j0, ld, j, a, ld, a, a); break;
+        case 3: solveRows(3, j0, ld, j, a, ld, a, a); break;
+        case 2: solveRows(2, j0, ld, j, a, ld, a, a); break;
+        case 1: solveRows(1, j0, ld, j, a, ld, a, a); break;
+        default: break;
+        }
+    }
 }

@@ -92,10 +92,11 @@ struct CholeskyQRTests {
     }
 }
 
-/// CholeskyQR2's two kernels on their own, against GSL's CBLAS and against the formulas in
-/// Kernels.h written out one entry at a time: k from 1 to 13 covers whole 4×4 tiles and every
-/// remainder, n from 1 to 100 the vector loops' tails (and blocks narrower than one vector).
-@Suite("CholeskyQR2's Gram and triangular-solve kernels")
+/// CholeskyQR2's three kernels on their own, against GSL and against the formulas in Kernels.h
+/// written out one entry at a time: k from 1 to 13 covers whole 4×4 tiles and every remainder,
+/// n from 1 to 100 the vector loops' tails (and blocks narrower than one vector); the k×k
+/// triangles are stored with a row stride ld > k, as CholeskyQR2 stores them.
+@Suite("CholeskyQR2's Gram, Cholesky and triangular-solve kernels")
 struct CholeskyKernelTests {
     @Test("Gram matrix: upper triangle equals GSL's V·Vᵀ within 2·γ_{n+2}·|V||V|ᵀ and dot rows' sums bit for bit")
     func gram() async {
@@ -104,8 +105,9 @@ struct CholeskyKernelTests {
         await propertyCheck(count: 100, input: Gen.int(in: 1...13), lengths, Gen<UInt64>.value()) { k, n, seed in
             var rng = RandomStream(seed: seed)
             let v = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
-            var g = [Double](repeating: .nan, count: k * k)
-            v.storage.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { biornn_gram(k, n, vp.baseAddress!, 0, k, $0.baseAddress!) } }
+            let ld = k + 3
+            var g = [Double](repeating: .nan, count: k * ld)
+            v.storage.withUnsafeBufferPointer { vp in g.withUnsafeMutableBufferPointer { biornn_gram(k, n, vp.baseAddress!, 0, k, $0.baseAddress!, ld) } }
             let zero = Matrix(rows: k, cols: k)
             let oracle = GSL.gemm(.none, v, .transposed, v)
             let budget = ErrorBudget.gemm(.none, v, .transposed, v, c0: nil, alpha: 1, beta: 0)
@@ -113,22 +115,22 @@ struct CholeskyKernelTests {
             var outside = 0, differing = 0
             for j in 0..<k {
                 for i in 0...j {
-                    if abs(g[i + j * k] - oracle[i, j]) > budget[i, j] { outside += 1 }
-                    if g[i + j * k] != sums[i, j] { differing += 1 }
+                    if abs(g[i * ld + j] - oracle[i, j]) > budget[i, j] { outside += 1 }
+                    if g[i * ld + j] != sums[i, j] { differing += 1 }
                 }
             }
             #expect(outside == 0, "\(outside) entries outside the rounding budget (k = \(k), n = \(n))")
             #expect(differing == 0, "\(differing) entries differ from dot rows' (k = \(k), n = \(n))")
             // Columns split at a multiple of 4, as between threads: the same bits.
             let cut = 4 * Int(UInt64(seed) % UInt64((k + 3) / 4 + 1))
-            var split = [Double](repeating: .nan, count: k * k)
+            var split = [Double](repeating: .nan, count: k * ld)
             v.storage.withUnsafeBufferPointer { vp in
                 split.withUnsafeMutableBufferPointer {
-                    biornn_gram(k, n, vp.baseAddress!, 0, min(cut, k), $0.baseAddress!)
-                    biornn_gram(k, n, vp.baseAddress!, min(cut, k), k, $0.baseAddress!)
+                    biornn_gram(k, n, vp.baseAddress!, 0, min(cut, k), $0.baseAddress!, ld)
+                    biornn_gram(k, n, vp.baseAddress!, min(cut, k), k, $0.baseAddress!, ld)
                 }
             }
-            let moved = (0..<k).flatMap { j in (0...j).map { i in i + j * k } }.filter { split[$0] != g[$0] }.count
+            let moved = (0..<k).flatMap { j in (0...j).map { i in i * ld + j } }.filter { split[$0] != g[$0] }.count
             #expect(moved == 0, "\(moved) entries differ with the columns split at \(cut) (k = \(k), n = \(n))")
         }
     }
@@ -141,27 +143,29 @@ struct CholeskyKernelTests {
         await propertyCheck(count: 100, input: Gen.int(in: 1...13), Gen.int(in: 1...100), Gen<UInt64>.value()) { k, n, seed in
             var rng = RandomStream(seed: seed)
             let v = Matrix.randomNormal(rows: k, cols: n, sd: 1, using: &rng)
-            // U upper triangular, column-major (u[l + i·k] = U_li), diagonal in [0.5, 2]: well conditioned.
-            var u = [Double](repeating: 0, count: k * k)
+            // U upper triangular, row-major with row stride ld (u[l·ld + i] = U_li), diagonal in
+            // [0.5, 2]: well conditioned.
+            let ld = k + 2
+            var u = [Double](repeating: 0, count: k * ld)
             for i in 0..<k {
-                for l in 0..<i { u[l + i * k] = rng.normal() * 0.3 }
-                u[i + i * k] = rng.uniform(0.5, 2)
+                for l in 0..<i { u[l * ld + i] = rng.normal() * 0.3 }
+                u[i * ld + i] = rng.uniform(0.5, 2)
             }
             // Out of place (as CholeskyQR2's first round), into NaNs so that an entry left unwritten shows.
             var q = Matrix(rows: k, cols: n, storage: Array(repeating: .nan, count: k * n))
             v.storage.withUnsafeBufferPointer { vp in
-                q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, 0, n, vp.baseAddress!, qp.baseAddress!) } }
+                q.withUnsafeMutableEntries { qp in u.withUnsafeBufferPointer { biornn_triangular_solve(k, n, $0.baseAddress!, ld, 0, n, vp.baseAddress!, qp.baseAddress!) } }
             }
             // The formula of Kernels.h, one entry at a time.
             var formula = v
             for j in 0..<n {
                 for i in 0..<k {
                     var s = v[i, j]
-                    for l in 0..<i { s = s.addingProduct(-u[l + i * k], formula[l, j]) }   // one fused multiply-add
-                    formula[i, j] = s * (1 / u[i + i * k])
+                    for l in 0..<i { s = s.addingProduct(-u[l * ld + i], formula[l, j]) }   // one fused multiply-add
+                    formula[i, j] = s * (1 / u[i * ld + i])
                 }
             }
-            let upper = Matrix(rows: k, cols: k, storage: (0..<(k * k)).map { u[($0 / k) + ($0 % k) * k] })   // row-major U
+            let upper = Matrix(rows: k, cols: k, storage: (0..<(k * k)).map { u[($0 / k) * ld + $0 % k] })
             // Row i of the block is q_i, so V = Q·U reads v_i = Σ_l U_li·q_l: the block Uᵀ·Q.
             let residual = GSL.gemm(.transposed, upper, .none, q)
             let bound = ErrorBudget.gemm(.transposed, upper, .none, q, c0: nil, alpha: 1, beta: 0)
@@ -176,12 +180,93 @@ struct CholeskyKernelTests {
             var split = v
             split.withUnsafeMutableEntries { sp in
                 u.withUnsafeBufferPointer {
-                    biornn_triangular_solve(k, n, $0.baseAddress!, 0, cut, sp.baseAddress!, sp.baseAddress!)
-                    biornn_triangular_solve(k, n, $0.baseAddress!, cut, n, sp.baseAddress!, sp.baseAddress!)
+                    biornn_triangular_solve(k, n, $0.baseAddress!, ld, 0, cut, sp.baseAddress!, sp.baseAddress!)
+                    biornn_triangular_solve(k, n, $0.baseAddress!, ld, cut, n, sp.baseAddress!, sp.baseAddress!)
                 }
             }
             let moved = zip(q.storage, split.storage).filter { $0 != $1 }.count
             #expect(moved == 0, "\(moved) entries differ in place with the columns split at \(cut) (k = \(k), n = \(n))")
+        }
+    }
+
+    /// The two Cholesky kernels run as CholeskyQR2 runs them (rows j0 … j0 + 3 in their own
+    /// columns, then the rest of their columns), each panel split after `cut` blocks of 32 columns
+    /// as a thread split would; the first row of the block whose pivot failed, or nil.
+    private func factor(_ a: inout [Double], k: Int, ld: Int, cut: Int = 0) -> Int? {
+        a.withUnsafeMutableBufferPointer { p in
+            let a = p.baseAddress!
+            for j0 in stride(from: 0, to: k, by: 4) {
+                let t = min(4, k - j0)
+                guard biornn_cholesky_diagonal(ld, a, j0, Int32(t)) == 0 else { return j0 }
+                let c0 = j0 + t, c1 = c0 + 32 * ((k - c0 + 31) / 32)
+                let mid = min(c0 + 32 * cut, c1)
+                if mid > c0 { biornn_cholesky_panel(ld, a, j0, Int32(t), c0, mid) }
+                if c1 > mid { biornn_cholesky_panel(ld, a, j0, Int32(t), mid, c1) }
+            }
+            return nil
+        }
+    }
+
+    @Test("Cholesky: UᵀU = G within γ_{k+1}·|Uᵀ||U|, U equals GSL's within the perturbation bound and the formula bit for bit, for any panel split; fails at a non-positive pivot")
+    func cholesky() async {
+        // k up to 70: several 4-row blocks, panels of one to three 32-column blocks, every remainder.
+        await propertyCheck(count: 60, input: Gen.int(in: 1...70), Gen<UInt64>.value()) { k, seed in
+            var rng = RandomStream(seed: seed)
+            let v = Matrix.randomNormal(rows: k, cols: k + 8, sd: 1, using: &rng)
+            let g = GSL.gemm(.none, v, .transposed, v)   // symmetric positive definite
+            let ld = (k + 31 + 7) / 8 * 8                 // CholeskyQR2's row stride: room for the last panel
+            var a = [Double](repeating: 0, count: k * ld)
+            for i in 0..<k { for j in i..<k { a[i * ld + j] = g[i, j] } }
+            let start = a
+            #expect(factor(&a, k: k, ld: ld) == nil, "k = \(k)")
+            let u = Matrix(rows: k, cols: k, storage: (0..<(k * k)).map { $0 / k <= $0 % k ? a[($0 / k) * ld + $0 % k] : 0 })
+
+            // Backward error (Higham, Thm 10.3): UᵀU = G + ΔG with |ΔG| ≤ γ_{k+1}·|Uᵀ||U|; forming
+            // UᵀU here (GSL's CBLAS) adds at most 2·γ_{k+2}·|Uᵀ||U| more.
+            let product = GSL.gemm(.transposed, u, .none, u)
+            let bound = ErrorBudget.gemm(.transposed, u, .none, u, c0: nil, alpha: 1, beta: 0)
+            let absolute = Matrix(rows: k, cols: k, storage: u.storage.map { abs($0) })
+            let magnitudes = GSL.gemm(.transposed, absolute, .none, absolute)
+            var outside = 0
+            // |Uᵀ||U| is itself computed: the exact one is at most (1 + 2·γ_k) times it.
+            let backward = ErrorBudget.gamma(k + 1) * (1 + 2 * ErrorBudget.gamma(k))
+            for i in 0..<k { for j in 0..<k where abs(product[i, j] - g[i, j]) > bound[i, j] + backward * magnitudes[i, j] { outside += 1 } }
+            #expect(outside == 0, "\(outside) entries of UᵀU − G outside the budget (k = \(k))")
+
+            // GSL's factor is the exact one of another G + ΔG; to first order (Sun 1991) two such
+            // factors differ by ‖ΔU‖_F ≤ √2·κ₂(G)·(‖ΔG‖_F / ‖G‖₂)·‖U‖₂ each, and with ‖ΔG‖_F ≤
+            // γ_{k+1}·‖U‖_F², κ₂(G) ≤ κ_F(U)², ‖U‖_F² / ‖U‖₂ ≤ √k·‖U‖_F: both together 2·√2·κ_F(U)²·γ_{k+1}·√k·‖U‖_F.
+            let oracle = try GSL.cholesky(g)
+            let tolerance = 2 * 2.0.squareRoot() * pow(ErrorBudget.frobeniusCondition(upperTriangular: u), 2)
+                * ErrorBudget.gamma(k + 1) * Double(k).squareRoot() * u.frobeniusNorm
+            #expect((u - oracle).frobeniusNorm <= tolerance, "k = \(k)")
+
+            // The formula of Kernels.h, one entry at a time.
+            var formula = Matrix(rows: k, cols: k)
+            for j in 0..<k {
+                for i in j..<k {
+                    var s = g[j, i]
+                    for l in 0..<j { s = s.addingProduct(-formula[l, j], formula[l, i]) }   // one fused multiply-add
+                    formula[j, i] = i == j ? s.squareRoot() : s * (1 / formula[j, j])
+                }
+            }
+            let differing = zip(u.storage, formula.storage).filter { $0 != $1 }.count
+            #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k))")
+
+            // Panels split after one or two blocks of 32 columns: the same bits.
+            var split = start
+            _ = factor(&split, k: k, ld: ld, cut: 1 + Int(seed % 2))
+            #expect(split == a, "the factor moved with the panels split (k = \(k))")
+
+            // A negative diagonal entry at row m fails the block holding m, not an earlier one;
+            // a NaN fails too.
+            let m = Int(seed % UInt64(k))
+            var indefinite = start
+            indefinite[m * ld + m] = -1
+            #expect(factor(&indefinite, k: k, ld: ld) == 4 * (m / 4), "k = \(k), m = \(m)")
+            var missing = start
+            missing[0] = .nan
+            #expect(factor(&missing, k: k, ld: ld) == 0, "k = \(k)")
         }
     }
 }

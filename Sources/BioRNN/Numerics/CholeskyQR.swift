@@ -1,6 +1,5 @@
 import CKernels
 import Foundation
-import COpenBLAS
 
 /// Re-orthonormalises a block of k tangent vectors in ℝⁿ (k ≤ n) the way Lyapunov spectra and
 /// flossing windows do every step: V = Q·R with QᵀQ = I and R upper triangular with R_ii > 0, by
@@ -11,7 +10,7 @@ import COpenBLAS
 ///
 /// One round of CholeskyQR is three level-3 operations:
 ///
-///     G = VᵀV  (biornn_gram),   G = UᵀU  (LAPACK dpotrf),   Q = V·U⁻¹  (biornn_triangular_solve)
+///     G = VᵀV  (biornn_gram),   G = UᵀU  (biornn_cholesky_*),   Q = V·U⁻¹  (biornn_triangular_solve)
 ///
 /// Its Q loses orthogonality like κ(V)²·ε, so a second round on Q₁ repairs it: Q₁ = Q₂·U₂, and
 /// V = Q₂·(U₂·U₁), R = U₂·U₁, R_ii = (U₂)_ii·(U₁)_ii. The second round's factor measures the
@@ -19,29 +18,32 @@ import COpenBLAS
 /// 1.6, and the second round's loss of orthogonality by a small multiple of (nk + k²)·ε
 /// (Yamamoto et al. 2015). The fallback rule is therefore:
 ///
-/// - either Cholesky factorisation fails (G is not numerically positive definite: κ(V) ≳ ε^(−1/2)), or
+/// - either Cholesky factorisation fails (a pivot is not positive, or NaN: G is not numerically
+///   positive definite, κ(V) ≳ ε^(−1/2)), or
 /// - ‖U₂ − I‖_F > 0.1,
 ///
 /// and then V, which the first round leaves in place and the second overwrites only once U₂ has
-/// passed, is factored by Householder. The
-/// tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of chaotic, ordered and saturated networks and
+/// passed, is factored by Householder. The tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of chaotic, ordered and saturated networks and
 /// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
 /// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
-/// operations only, and it needs no transposes: the kernels read the block as it is stored. The
-/// Gram matrix and the solve are CKernels' own rather than OpenBLAS's dsyrk and dtrsm, which ran
+/// operations only, and it needs no transposes: the kernels read the block as it is stored. All
+/// three are CKernels' own rather than OpenBLAS's dsyrk and dtrsm and LAPACK's dpotrf, which ran
 /// far below the dgemm peak at these sizes; each of their entries is a fixed sequence of
 /// operations, so they give the same bits on every CPU (measurements in
 /// <doc:Performance#Re-orthonormalisation>). Above `ThreadSplit`'s threshold (k = N = 256, not
-/// k = 32) the two kernels split their columns between threads, which cannot change a bit: every
-/// Gram entry and every solved entry is computed whole by one thread. dpotrf runs on one thread.
+/// k = 32) the Gram matrix and the solve split their columns between threads, which cannot change
+/// a bit: every entry is computed whole by one thread. The Cholesky factorisation runs on one
+/// thread (split, its 64 panels a factorisation gained nothing measurable).
 public final class CholeskyQR2 {
     public let dimension: Int
     public let count: Int
     /// How many factorisations fell back to Householder since this object was made.
     public private(set) var fallbacks = 0
 
-    private var gram: [Double]       // G, then U (column-major k×k, upper)
+    /// Row stride of the k×k triangles: k plus room for the Cholesky panels' last 32 columns.
+    private let stride: Int
+    private var gram: [Double]       // G, then U (row-major upper, row stride `stride`)
     private var first: [Double]      // U₁
     private var firstQ: [Double]     // Q₁, the first round's result (V stays in the block)
     private let householder: HouseholderQR
@@ -55,7 +57,8 @@ public final class CholeskyQR2 {
         precondition(k >= 1 && n >= k, "CholeskyQR2 needs n ≥ k ≥ 1, got n = \(n), k = \(k)")
         BLAS.useOwnThreads()
         (dimension, count) = (n, k)
-        gram = Array(repeating: 0, count: k * k)
+        stride = (k + 31 + 7) / 8 * 8
+        gram = Array(repeating: 0, count: k * stride)   // zeros: the padding stays zero
         first = gram
         firstQ = Array(repeating: 0, count: n * k)
         householder = HouseholderQR(rows: n, cols: k)
@@ -67,7 +70,7 @@ public final class CholeskyQR2 {
     public func orthonormalize(_ block: inout Matrix, logDiagonal: inout [Double]) {
         let k = count
         if factor(&block) {
-            for i in 0..<k { logDiagonal[i] = log(gram[i + i * k]) + log(first[i + i * k]) }
+            for i in 0..<k { logDiagonal[i] = log(gram[i * stride + i]) + log(first[i * stride + i]) }
         } else {
             for i in 0..<k { logDiagonal[i] = log(householderR.storage[i * k + i]) }
         }
@@ -78,11 +81,11 @@ public final class CholeskyQR2 {
         let k = count
         precondition(r.rows == k && r.cols == k, "R is \(r.rows)×\(r.cols), expected \(k)×\(k)")
         guard factor(&block) else { r = householderR; return }
-        // R = U₂·U₁, both upper triangular (column-major): R_ij = Σ_{i≤l≤j} U₂_il·U₁_lj.
+        // R = U₂·U₁, both upper triangular: R_ij = Σ_{i≤l≤j} U₂_il·U₁_lj.
         for i in 0..<k {
             for j in 0..<k {
                 var s = 0.0
-                if j >= i { for l in i...j { s += gram[i + l * k] * first[l + j * k] } }
+                if j >= i { for l in i...j { s += gram[i * stride + l] * first[l * stride + j] } }
                 r.storage[i * k + j] = s
             }
         }
@@ -104,7 +107,7 @@ public final class CholeskyQR2 {
                 swap(&first, &gram)   // U₁ kept; the next round overwrites gram's upper triangle
                 guard choleskyOfGram(q1) else { return false }
                 var deviation = 0.0
-                for j in 0..<k { for i in 0...j { let d = gram[i + j * k] - (i == j ? 1 : 0); deviation += d * d } }
+                for i in 0..<k { for j in i..<k { let d = gram[i * stride + j] - (i == j ? 1 : 0); deviation += d * d } }
                 guard deviation.squareRoot() <= Self.secondRoundTolerance else { return false }
                 solve(q1, into: v)
                 return true
@@ -119,29 +122,40 @@ public final class CholeskyQR2 {
 
     /// G = VᵀV, then G = UᵀU with U into `gram`; false if the Cholesky factorisation fails.
     private func choleskyOfGram(_ v: UnsafePointer<Double>) -> Bool {
-        let (n, k) = (dimension, count)
-        var order = Int32(k), info: Int32 = 0
-        gram.withUnsafeMutableBufferPointer { gp in
+        let (n, k, ld) = (dimension, count, stride)
+        return gram.withUnsafeMutableBufferPointer { gp in
             let g = gp.baseAddress!
             // G = VᵀV, its columns split between threads as evenly as its tiles are.
             let parts = max(1, min(BLAS.threadCount, (k + 3) / 4))
             ThreadSplit.run(parts, work: Self.kernelWork(n, k)) { range in
                 for part in range {
                     let (first, last) = (Self.gramColumn(part, of: parts, k), Self.gramColumn(part + 1, of: parts, k))
-                    if first < last { biornn_gram(k, n, v, first, last, g) }
+                    if first < last { biornn_gram(k, n, v, first, last, g, ld) }
                 }
             }
-            dpotrf_("U", &order, g, &order, &info)
+            return Self.cholesky(g, k, ld)
         }
-        return info == 0
+    }
+
+    /// G = UᵀU in place, four rows of U at a time: the rows' own 4×4 block, then the rest of
+    /// their columns in blocks of 32 (`biornn_cholesky_diagonal`, `biornn_cholesky_panel`).
+    /// False if a pivot is not positive.
+    private static func cholesky(_ a: UnsafeMutablePointer<Double>, _ k: Int, _ ld: Int) -> Bool {
+        for j0 in Swift.stride(from: 0, to: k, by: 4) {
+            let t = min(4, k - j0)
+            guard biornn_cholesky_diagonal(ld, a, j0, Int32(t)) == 0 else { return false }
+            let c0 = j0 + t
+            if c0 < k { biornn_cholesky_panel(ld, a, j0, Int32(t), c0, c0 + 32 * ((k - c0 + 31) / 32)) }
+        }
+        return true
     }
 
     /// Q = V·U⁻¹ with U in `gram`, on blocks of 32 coordinates split between threads.
     private func solve(_ v: UnsafePointer<Double>, into q: UnsafeMutablePointer<Double>) {
-        let (n, k) = (dimension, count)
+        let (n, k, ld) = (dimension, count, stride)
         gram.withUnsafeBufferPointer { u in
             ThreadSplit.run((n + 31) / 32, work: Self.kernelWork(n, k)) { blocks in
-                biornn_triangular_solve(k, n, u.baseAddress!, 32 * blocks.lowerBound, min(32 * blocks.upperBound, n), v, q)
+                biornn_triangular_solve(k, n, u.baseAddress!, ld, 32 * blocks.lowerBound, min(32 * blocks.upperBound, n), v, q)
             }
         }
     }

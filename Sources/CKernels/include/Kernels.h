@@ -182,22 +182,37 @@ void biornn_pack(const double *m, long rowStride, long colStride, long n, long k
 void biornn_packed_product(long rows, long n, long k, double alpha, const double *r, long ldr,
                            const double *packed, double *c, long ldc);
 
-/// CholeskyQR's two level-3 parts (BioRNN's CholeskyQR2), on a row-major k×n block V with one
-/// vector per row (LAPACK's column-major n×k), in place of OpenBLAS's dsyrk and dtrsm, which at
-/// k = 32 ran far below the dgemm peak. Every entry is a fixed sequence of operations, so both
-/// give the same bits on every CPU.
+/// CholeskyQR's three parts (BioRNN's CholeskyQR2), on a row-major k×n block V with one vector per
+/// row (LAPACK's column-major n×k), in place of OpenBLAS's dsyrk, LAPACK's dpotrf and OpenBLAS's
+/// dtrsm, which at these sizes ran far below the dgemm peak. k×k matrices are row-major upper
+/// triangles with row stride ld (≥ k): entry (i, j), i ≤ j, at [i·ld + j]. Every entry is a fixed
+/// sequence of operations, so all give the same bits on every CPU and for any split of their
+/// columns between threads.
 ///
-/// The Gram matrix's upper triangle, column-major k×k as LAPACK's dpotrf reads it, for the
-/// columns j0 ≤ j < j1 (j0 a multiple of 4):
+/// The Gram matrix's upper triangle, for the columns j0 ≤ j < j1 (j0 a multiple of 4):
 ///
-///     G[i + j·k] = Σ_l V[i·n + l]·V[j·n + l]          i ≤ j,  j0 ≤ j < j1
+///     G[i·ld + j] = Σ_l V[i·n + l]·V[j·n + l]          i ≤ j,  j0 ≤ j < j1
 ///
 /// each sum as biornn_dot_rows's: 8 lanes (l mod 8), each in order of l with one fused multiply-add
 /// per term, then the lanes added 0…7 in order. Tiles of 4 × 4 sums share their loads; every sum
 /// is computed whole, so columns split between threads give the same bits as one call.
-void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g);
+void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g, long ld);
 
-/// Q = V·U⁻¹ for U upper triangular (column-major k×k, U_li = u[l + i·k], as dpotrf leaves it),
+/// The Cholesky factorisation G = UᵀU in place (G and U upper, as above), by rows of U:
+///
+///     s = G_ji − Σ_{l<j} U_lj·U_li   (one fused multiply-add per term, in order of l)
+///     U_jj = √s_jj,   U_ji = s_ji·(1 / U_jj)   for i > j
+///
+/// four rows at a time: biornn_cholesky_diagonal computes rows j0 … j0 + t − 1 (t ≤ 4) in their
+/// own columns j0 … j0 + t − 1, and returns −1 if a pivot s_jj is not positive (or NaN: G is not
+/// numerically positive definite), else 0; biornn_cholesky_panel then computes the same rows in
+/// the columns c0 ≤ i < c1 (c0 = j0 + t, c1 − c0 a multiple of 32, c1 ≤ ld: columns past k are
+/// padding, which stays zero when it starts so), the forward substitution of
+/// biornn_triangular_solve with U's own earlier rows as the right-hand sides.
+int biornn_cholesky_diagonal(long ld, double *a, long j0, int t);
+void biornn_cholesky_panel(long ld, double *a, long j0, int t, long c0, long c1);
+
+/// Q = V·U⁻¹ for U upper triangular (row-major with row stride ldu, U_li = u[l·ldu + i]),
 /// row by row (forward substitution):
 ///
 ///     q_i = (v_i − Σ_{l<i} U_li·q_l)·(1 / U_ii)          i = 0, 1, …, k − 1
@@ -206,6 +221,6 @@ void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g);
 /// entry's sum starting from v_i and taking one fused multiply-add per term in order of l, then one
 /// product with the rounded reciprocal. Columns are independent (any split between threads gives
 /// the same bits); 32 at a time share the loads of U.
-void biornn_triangular_solve(long k, long n, const double *u, long c0, long c1, const double *v, double *q);
+void biornn_triangular_solve(long k, long n, const double *u, long ldu, long c0, long c1, const double *v, double *q);
 
 #endif
