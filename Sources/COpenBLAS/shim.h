@@ -21,12 +21,8 @@ void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
              const int *lwork, int *info);
 void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
              double *work, const int *lwork, int *info);
-void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
-            const double *a, const int *lda, const double *beta, double *c, const int *ldc);
 void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag, const int *m,
             const int *n, const double *alpha, const double *a, const int *lda, double *b, const int *ldb);
-// OpenBLAS implements dpotrf in C (interface/lapack/potrf.c): no hidden length argument.
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
 // dgeev is compiled from Fortran, so its CHARACTER arguments carry hidden length arguments
 // (gfortran ABI, appended as size_t); they are declared and passed (1, 1).

@@ -31,8 +31,8 @@ struct BenchCLITests {
         #expect(Benchmark.flops(.eprop, n: 2, t: 3, b: 1, k: 1) == 216)     // 4·12 + 4·24 + 6·12
         #expect(Benchmark.flops(.forward, n: 2, t: 3, b: 1, k: 1) == 96)    // 2·12 + 2·24 + 2·12
         #expect(Benchmark.flops(.dgemm, n: 3, t: 1, b: 1, k: 1) == 54)      // 2·27
-        // N = 6, k = 3: CholeskyQR2, two rounds of dsyrk and dtrsm (Nk² = 54 each) and dpotrf
-        // (k³/3 = 9): 234; J·Q 2N²k = 216 per step.
+        // N = 6, k = 3: CholeskyQR2, two rounds of the Gram matrix and the solve (Nk² = 54 each)
+        // and the Cholesky factorisation (k³/3 = 9): 234; J·Q 2N²k = 216 per step.
         #expect(Benchmark.flops(.qr, n: 6, t: 1, b: 1, k: 3) == 234)
         #expect(Benchmark.flops(.jacobian, n: 6, t: 1, b: 1, k: 3) == 216)
         #expect(Benchmark.flops(.lyapunov, n: 6, t: 10, b: 1, k: 3) == 4500)

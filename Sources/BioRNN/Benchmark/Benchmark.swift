@@ -62,7 +62,7 @@ public enum Benchmark {
     ///                                         ∂W_rec, ∂W_in, ∂W_out (2 FLOPs per multiply-add)
     ///     eprop     4TBN² + 4TBNI + 6TBNO     forward; L = G·W_out; ∂W_rec = Lᵀ·R̄, ∂W_in, ∂W_out
     ///     lyapunov  T·(2N²k + 4Nk² + 2k³/3)   J·Q, then CholeskyQR2: two rounds of the Gram matrix
-    ///                                         (Nk²), dpotrf (k³/3) and the triangular solve (Nk²)
+    ///                                         (Nk²), Cholesky (k³/3) and the triangular solve (Nk²)
     ///     floss     2 × lyapunov              the window forward, and its adjoint about as much again
     ///     floss-local  2 × lyapunov           the same window, and the local gradient
     ///     dgemm     2N³
