@@ -408,38 +408,38 @@ void biornn_gram(long k, long n, const double *restrict v, long first, long last
     }
 }
 
-enum { SOLVE_WIDTH = 32, SOLVE_ROWS = 4 };   // columns of V per pass (four vectors), rows at once
+enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   // rows at once, on 16 columns
 
-// Rows i0 … i0 + t − 1 (t ≤ 4) of the solve on the 32 columns at j: first every term l < i0 for
-// all t rows at once (each q_l loaded once for t rows), then the terms i0 ≤ l < i within the
-// rows, each row finished before the next row takes its term: per entry the same operations, in
-// the same order, as one row at a time.
-static inline __attribute__((always_inline)) void solveRows(int t, long i0, long n, long j, const double *u, long ldu,
-                                                            const double *v, double *q) {
+// Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors): first every
+// term l < i0 for all t rows at once (each q_l loaded once for t rows), then the terms i0 ≤ l < i
+// within the rows, each row finished before the next row takes its term: per entry the same
+// operations, in the same order, as one row at a time, whatever t and w.
+static inline __attribute__((always_inline)) void solveRows(int t, int w, long i0, long n, long j, const double *u,
+                                                            long ldu, const double *v, double *q) {
 #pragma clang fp contract(off)
-    vec8 s[SOLVE_ROWS][4];
+    vec8 s[8][4];
     for (int a = 0; a < t; a++)
-        for (int w = 0; w < 4; w++) s[a][w] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * w);
+        for (int x = 0; x < w; x++) s[a][x] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * x);
     for (long l = 0; l < i0; l++) {
         vec8 ql[4];
-        for (int w = 0; w < 4; w++) ql[w] = *(const vec8u *)(q + l * n + j + 8 * w);
+        for (int x = 0; x < w; x++) ql[x] = *(const vec8u *)(q + l * n + j + 8 * x);
         for (int a = 0; a < t; a++) {
             const double c = -u[l * ldu + i0 + a];
             const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, ql[w], s[a][w]);
+            for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, ql[x], s[a][x]);
         }
     }
     for (int a = 0; a < t; a++) {
         for (int b = 0; b < a; b++) {
             const double c = -u[(i0 + b) * ldu + i0 + a];
             const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int w = 0; w < 4; w++) s[a][w] = __builtin_elementwise_fma(cv, s[b][w], s[a][w]);
+            for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, s[b][x], s[a][x]);
         }
         const double r = 1 / u[(i0 + a) * ldu + i0 + a];
         const vec8 rv = {r, r, r, r, r, r, r, r};
-        for (int w = 0; w < 4; w++) {
-            s[a][w] = s[a][w] * rv;
-            *(vec8u *)(q + (i0 + a) * n + j + 8 * w) = s[a][w];
+        for (int x = 0; x < w; x++) {
+            s[a][x] = s[a][x] * rv;
+            *(vec8u *)(q + (i0 + a) * n + j + 8 * x) = s[a][x];
         }
     }
 }
@@ -451,11 +451,15 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu,
     long j = c0;
     for (; j + SOLVE_WIDTH <= c1; j += SOLVE_WIDTH) {
         long i = 0;
-        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, i, n, j, u, ldu, v, q);
+        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, SOLVE_VECTORS, i, n, j, u, ldu, v, q);
         switch (k - i) {
-        case 3: solveRows(3, i, n, j, u, ldu, v, q); break;
-        case 2: solveRows(2, i, n, j, u, ldu, v, q); break;
-        case 1: solveRows(1, i, n, j, u, ldu, v, q); break;
+        case 7: solveRows(7, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 6: solveRows(6, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 5: solveRows(5, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 4: solveRows(4, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 3: solveRows(3, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 2: solveRows(2, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 1: solveRows(1, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
         default: break;
         }
     }
@@ -495,12 +499,12 @@ int biornn_cholesky_diagonal(long ld, double *a, long j0, int t) {
 BIORNN_CLONES
 void biornn_cholesky_panel(long ld, double *a, long j0, int t, long c0, long c1) {
 #pragma clang fp contract(off)
-    for (long j = c0; j < c1; j += SOLVE_WIDTH) {
+    for (long j = c0; j < c1; j += 32) {   // four rows on four vectors at a time
         switch (t) {
-        case 4: solveRows(4, j0, ld, j, a, ld, a, a); break;
-        case 3: solveRows(3, j0, ld, j, a, ld, a, a); break;
-        case 2: solveRows(2, j0, ld, j, a, ld, a, a); break;
-        case 1: solveRows(1, j0, ld, j, a, ld, a, a); break;
+        case 4: solveRows(4, 4, j0, ld, j, a, ld, a, a); break;
+        case 3: solveRows(3, 4, j0, ld, j, a, ld, a, a); break;
+        case 2: solveRows(2, 4, j0, ld, j, a, ld, a, a); break;
+        case 1: solveRows(1, 4, j0, ld, j, a, ld, a, a); break;
         default: break;
         }
     }
