@@ -471,41 +471,66 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu,
         }
 }
 
-BIORNN_CLONES
-int biornn_cholesky_diagonal(long ld, double *a, long j0, int t) {
+// Rows j0 … j0 + t − 1 (t ≤ 4) of U in the 32 columns from j0: their sums over the earlier rows
+// as a solve's (four vectors a row), then their own t × t block from those sums' first lanes, one
+// row after another (pivot, square root), then the block's other columns finished with the
+// block's rows as coefficients. Returns the first row whose pivot fails, or −1.
+static inline __attribute__((always_inline)) long choleskyTile(long ld, double *a, long j0, int t) {
 #pragma clang fp contract(off)
-    double s[4][4] = {{0}};
+    vec8 s[4][4];
     for (int r = 0; r < t; r++)
-        for (int c = r; c < t; c++) s[r][c] = a[(j0 + r) * ld + j0 + c];
-    for (long l = 0; l < j0; l++) {   // the earlier rows' terms, ten independent sums at a time
-        const double *ul = a + l * ld + j0;
-        for (int r = 0; r < t; r++)
-            for (int c = r; c < t; c++) s[r][c] = __builtin_elementwise_fma(-ul[r], ul[c], s[r][c]);
+        for (int x = 0; x < 4; x++) s[r][x] = *(const vec8u *)(a + (j0 + r) * ld + j0 + 8 * x);
+    for (long l = 0; l < j0; l++) {
+        vec8 ul[4];
+        for (int x = 0; x < 4; x++) ul[x] = *(const vec8u *)(a + l * ld + j0 + 8 * x);
+        for (int r = 0; r < t; r++) {
+            const double c = -a[l * ld + j0 + r];
+            const vec8 cv = {c, c, c, c, c, c, c, c};
+            for (int x = 0; x < 4; x++) s[r][x] = __builtin_elementwise_fma(cv, ul[x], s[r][x]);
+        }
+    }
+    double d[4][4];   // the t × t block, row r from column r on
+    for (int r = 0; r < t; r++) {
+        for (int c = r; c < t; c++) d[r][c] = s[r][0][c];
+        for (int b = 0; b < r; b++)
+            for (int c = r; c < t; c++) d[r][c] = __builtin_elementwise_fma(-d[b][r], d[b][c], d[r][c]);
+        if (!(d[r][r] > 0)) return j0 + r;
+        d[r][r] = __builtin_elementwise_sqrt(d[r][r]);
+        const double reciprocal = 1 / d[r][r];
+        for (int c = r + 1; c < t; c++) d[r][c] = d[r][c] * reciprocal;
     }
     for (int r = 0; r < t; r++) {
-        double *row = a + (j0 + r) * ld + j0;
-        for (int b = 0; b < r; b++) {   // the tile's earlier rows, already final
-            const double *ub = a + (j0 + b) * ld + j0;
-            for (int c = r; c < t; c++) s[r][c] = __builtin_elementwise_fma(-ub[r], ub[c], s[r][c]);
+        for (int b = 0; b < r; b++) {
+            const double c = -d[b][r];
+            const vec8 cv = {c, c, c, c, c, c, c, c};
+            for (int x = 0; x < 4; x++) s[r][x] = __builtin_elementwise_fma(cv, s[b][x], s[r][x]);
         }
-        if (!(s[r][r] > 0)) return -1;
-        row[r] = __builtin_elementwise_sqrt(s[r][r]);
-        const double reciprocal = 1 / row[r];
-        for (int c = r + 1; c < t; c++) row[c] = s[r][c] * reciprocal;
+        const double reciprocal = 1 / d[r][r];
+        const vec8 rv = {reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal};
+        for (int x = 0; x < 4; x++) s[r][x] = s[r][x] * rv;
     }
-    return 0;
+    for (int r = 0; r < t; r++) {   // the block's own columns (lanes below t: below the diagonal) from d
+        for (int x = 0; x < 4; x++) *(vec8u *)(a + (j0 + r) * ld + j0 + 8 * x) = s[r][x];
+        for (int c = r; c < t; c++) a[(j0 + r) * ld + j0 + c] = d[r][c];
+    }
+    return -1;
 }
 
 BIORNN_CLONES
-void biornn_cholesky_panel(long ld, double *a, long j0, int t, long c0, long c1) {
+long biornn_cholesky(long k, double *a, long ld) {
 #pragma clang fp contract(off)
-    for (long j = c0; j < c1; j += 32) {   // four rows on four vectors at a time
-        switch (t) {
-        case 4: solveRows(4, 4, j0, ld, j, a, ld, a, a); break;
-        case 3: solveRows(3, 4, j0, ld, j, a, ld, a, a); break;
-        case 2: solveRows(2, 4, j0, ld, j, a, ld, a, a); break;
-        case 1: solveRows(1, 4, j0, ld, j, a, ld, a, a); break;
-        default: break;
+    for (long j0 = 0; j0 < k; j0 += 4) {
+        const int t = k - j0 < 4 ? (int)(k - j0) : 4;
+        const long failed = t == 4 ? choleskyTile(ld, a, j0, 4) : choleskyTile(ld, a, j0, t);
+        if (failed >= 0) return failed + 1;
+        for (long j = j0 + 32; j < k; j += 32) {   // the rest of the rows' columns, 32 at a time
+            switch (t) {
+            case 4: solveRows(4, 4, j0, ld, j, a, ld, a, a); break;
+            case 3: solveRows(3, 4, j0, ld, j, a, ld, a, a); break;
+            case 2: solveRows(2, 4, j0, ld, j, a, ld, a, a); break;
+            default: solveRows(1, 4, j0, ld, j, a, ld, a, a); break;
+            }
         }
     }
+    return 0;
 }

@@ -189,36 +189,23 @@ struct CholeskyKernelTests {
         }
     }
 
-    /// The two Cholesky kernels run as CholeskyQR2 runs them (rows j0 … j0 + 3 in their own
-    /// columns, then the rest of their columns), each panel split after `cut` blocks of 32 columns
-    /// as a thread split would; the first row of the block whose pivot failed, or nil.
-    private func factor(_ a: inout [Double], k: Int, ld: Int, cut: Int = 0) -> Int? {
-        a.withUnsafeMutableBufferPointer { p in
-            let a = p.baseAddress!
-            for j0 in stride(from: 0, to: k, by: 4) {
-                let t = min(4, k - j0)
-                guard biornn_cholesky_diagonal(ld, a, j0, Int32(t)) == 0 else { return j0 }
-                let c0 = j0 + t, c1 = c0 + 32 * ((k - c0 + 31) / 32)
-                let mid = min(c0 + 32 * cut, c1)
-                if mid > c0 { biornn_cholesky_panel(ld, a, j0, Int32(t), c0, mid) }
-                if c1 > mid { biornn_cholesky_panel(ld, a, j0, Int32(t), mid, c1) }
-            }
-            return nil
-        }
+    /// biornn_cholesky on a k×k triangle stored with row stride ld: 0, or 1 + the first failing row.
+    private func factor(_ a: inout [Double], k: Int, ld: Int) -> Int {
+        a.withUnsafeMutableBufferPointer { biornn_cholesky(k, $0.baseAddress!, ld) }
     }
 
-    @Test("Cholesky: UᵀU = G within γ_{k+1}·|Uᵀ||U|, U equals GSL's within the perturbation bound and the formula bit for bit, for any panel split; fails at a non-positive pivot")
+    @Test("Cholesky: UᵀU = G within γ_{k+1}·|Uᵀ||U|, U equals GSL's within the perturbation bound and the formula bit for bit; fails at the first non-positive pivot")
     func cholesky() async {
-        // k up to 70: several 4-row blocks, panels of one to three 32-column blocks, every remainder.
+        // k up to 70: several 4-row blocks, rows of one to three 32-column blocks, every remainder.
         await propertyCheck(count: 60, input: Gen.int(in: 1...70), Gen<UInt64>.value()) { k, seed in
             var rng = RandomStream(seed: seed)
             let v = Matrix.randomNormal(rows: k, cols: k + 8, sd: 1, using: &rng)
             let g = GSL.gemm(.none, v, .transposed, v)   // symmetric positive definite
-            let ld = (k + 31 + 7) / 8 * 8                 // CholeskyQR2's row stride: room for the last panel
+            let ld = (k + 31 + 7) / 8 * 8                 // CholeskyQR2's row stride: room for a last block of 32
             var a = [Double](repeating: 0, count: k * ld)
             for i in 0..<k { for j in i..<k { a[i * ld + j] = g[i, j] } }
             let start = a
-            #expect(factor(&a, k: k, ld: ld) == nil, "k = \(k)")
+            #expect(factor(&a, k: k, ld: ld) == 0, "k = \(k)")
             let u = Matrix(rows: k, cols: k, storage: (0..<(k * k)).map { $0 / k <= $0 % k ? a[($0 / k) * ld + $0 % k] : 0 })
 
             // Backward error (Higham, Thm 10.3): UᵀU = G + ΔG with |ΔG| ≤ γ_{k+1}·|Uᵀ||U|; forming
@@ -253,20 +240,14 @@ struct CholeskyKernelTests {
             let differing = zip(u.storage, formula.storage).filter { $0 != $1 }.count
             #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k))")
 
-            // Panels split after one or two blocks of 32 columns: the same bits.
-            var split = start
-            _ = factor(&split, k: k, ld: ld, cut: 1 + Int(seed % 2))
-            #expect(split == a, "the factor moved with the panels split (k = \(k))")
-
-            // A negative diagonal entry at row m fails the block holding m, not an earlier one;
-            // a NaN fails too.
+            // A negative diagonal entry at row m fails row m, not an earlier one; a NaN fails too.
             let m = Int(seed % UInt64(k))
             var indefinite = start
             indefinite[m * ld + m] = -1
-            #expect(factor(&indefinite, k: k, ld: ld) == 4 * (m / 4), "k = \(k), m = \(m)")
+            #expect(factor(&indefinite, k: k, ld: ld) == m + 1, "k = \(k), m = \(m)")
             var missing = start
             missing[0] = .nan
-            #expect(factor(&missing, k: k, ld: ld) == 0, "k = \(k)")
+            #expect(factor(&missing, k: k, ld: ld) == 1, "k = \(k)")
         }
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// One round of CholeskyQR is three level-3 operations:
 ///
-///     G = VᵀV  (biornn_gram),   G = UᵀU  (biornn_cholesky_*),   Q = V·U⁻¹  (biornn_triangular_solve)
+///     G = VᵀV  (biornn_gram),   G = UᵀU  (biornn_cholesky),   Q = V·U⁻¹  (biornn_triangular_solve)
 ///
 /// Its Q loses orthogonality like κ(V)²·ε, so a second round on Q₁ repairs it: Q₁ = Q₂·U₂, and
 /// V = Q₂·(U₂·U₁), R = U₂·U₁, R_ii = (U₂)_ii·(U₁)_ii. The second round's factor measures the
@@ -34,7 +34,7 @@ import Foundation
 /// <doc:Performance#Re-orthonormalisation>). Above `ThreadSplit`'s threshold (k = N = 256, not
 /// k = 32) the Gram matrix and the solve split their columns between threads, which cannot change
 /// a bit: every entry is computed whole by one thread. The Cholesky factorisation runs on one
-/// thread (split, its 64 panels a factorisation gained nothing measurable).
+/// thread (its 64 row blocks split between threads gained nothing measurable).
 public final class CholeskyQR2 {
     public let dimension: Int
     public let count: Int
@@ -133,21 +133,8 @@ public final class CholeskyQR2 {
                     if first < last { biornn_gram(k, n, v, first, last, g, ld) }
                 }
             }
-            return Self.cholesky(g, k, ld)
+            return biornn_cholesky(k, g, ld) == 0
         }
-    }
-
-    /// G = UᵀU in place, four rows of U at a time: the rows' own 4×4 block, then the rest of
-    /// their columns in blocks of 32 (`biornn_cholesky_diagonal`, `biornn_cholesky_panel`).
-    /// False if a pivot is not positive.
-    private static func cholesky(_ a: UnsafeMutablePointer<Double>, _ k: Int, _ ld: Int) -> Bool {
-        for j0 in Swift.stride(from: 0, to: k, by: 4) {
-            let t = min(4, k - j0)
-            guard biornn_cholesky_diagonal(ld, a, j0, Int32(t)) == 0 else { return false }
-            let c0 = j0 + t
-            if c0 < k { biornn_cholesky_panel(ld, a, j0, Int32(t), c0, c0 + 32 * ((k - c0 + 31) / 32)) }
-        }
-        return true
     }
 
     /// Q = V·U⁻¹ with U in `gram`, on blocks of 32 coordinates split between threads.

@@ -198,19 +198,16 @@ void biornn_packed_product(long rows, long n, long k, double alpha, const double
 /// is computed whole, so columns split between threads give the same bits as one call.
 void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g, long ld);
 
-/// The Cholesky factorisation G = UᵀU in place (G and U upper, as above), by rows of U:
+/// The Cholesky factorisation G = UᵀU in place (G and U upper, as above; ld ≥ k + 31, the padding
+/// past column k being scratch), by rows of U:
 ///
 ///     s = G_ji − Σ_{l<j} U_lj·U_li   (one fused multiply-add per term, in order of l)
 ///     U_jj = √s_jj,   U_ji = s_ji·(1 / U_jj)   for i > j
 ///
-/// four rows at a time: biornn_cholesky_diagonal computes rows j0 … j0 + t − 1 (t ≤ 4) in their
-/// own columns j0 … j0 + t − 1, and returns −1 if a pivot s_jj is not positive (or NaN: G is not
-/// numerically positive definite), else 0; biornn_cholesky_panel then computes the same rows in
-/// the columns c0 ≤ i < c1 (c0 = j0 + t, c1 − c0 a multiple of 32, c1 ≤ ld: columns past k are
-/// padding, which stays zero when it starts so), the forward substitution of
-/// biornn_triangular_solve with U's own earlier rows as the right-hand sides.
-int biornn_cholesky_diagonal(long ld, double *a, long j0, int t);
-void biornn_cholesky_panel(long ld, double *a, long j0, int t, long c0, long c1);
+/// four rows at a time, each row's columns 32 at a time, as biornn_triangular_solve's forward
+/// substitution with U's own earlier rows as the right-hand sides. Returns 0, or j + 1 for the
+/// first row j whose pivot s_jj is not positive (or NaN: G is not numerically positive definite).
+long biornn_cholesky(long k, double *a, long ld);
 
 /// Q = V·U⁻¹ for U upper triangular (row-major with row stride ldu, U_li = u[l·ldu + i]),
 /// row by row (forward substitution):
