@@ -112,8 +112,13 @@ final class SpinningWorkers: @unchecked Sendable {   // `job` is handed over thr
                 since = DispatchTime.now().uptimeNanoseconds
             }
             seen = helper.generation.load(ordering: .acquiring)
-            job!(part)
+            runJob(part)
             finished.add(1, ordering: .releasing)
         }
     }
+
+    /// Runs the current job's part in a frame of its own, so that the helper's reference to the
+    /// closure is released before the helper reports it finished (the caller's
+    /// `withoutActuallyEscaping` checks that no reference outlives the call).
+    @inline(never) private func runJob(_ part: Int) { job!(part) }
 }
