@@ -410,14 +410,15 @@ void biornn_gram(long k, long n, const double *restrict v, long first, long last
 
 enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   // rows at once, on 16 columns
 
-// Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors): first every
-// term l < i0 for all t rows at once (each q_l loaded once for t rows), then the terms i0 ≤ l < i
-// within the rows, each row finished before the next row takes its term: per entry the same
-// operations, in the same order, as one row at a time, whatever t and w.
-static inline __attribute__((always_inline)) void solveRows(int t, int w, long i0, long n, long j, const double *u,
-                                                            long ldu, const double *v, double *q) {
+// Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors), in two
+// phases. solveSums: s = v_i − Σ_{l<i0} U_li·q_l for all t rows at once (each q_l loaded once for t
+// rows). solveFinish: the terms i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored
+// before the next row takes its term, with the rows' own t × t block of U read from `c` (row
+// stride ldc: c[b·ldc + a] = U_{i0+b, i0+a}). Per entry the same operations, in the same order, as
+// one row at a time, whatever t and w.
+static inline __attribute__((always_inline)) void solveSums(int t, int w, long i0, long n, long j, const double *u,
+                                                            long ldu, const double *v, const double *q, vec8 s[8][4]) {
 #pragma clang fp contract(off)
-    vec8 s[8][4];
     for (int a = 0; a < t; a++)
         for (int x = 0; x < w; x++) s[a][x] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * x);
     for (long l = 0; l < i0; l++) {
@@ -429,19 +430,31 @@ static inline __attribute__((always_inline)) void solveRows(int t, int w, long i
             for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, ql[x], s[a][x]);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void solveFinish(int t, int w, long i0, long n, long j, const double *c,
+                                                              long ldc, vec8 s[8][4], double *q) {
+#pragma clang fp contract(off)
     for (int a = 0; a < t; a++) {
         for (int b = 0; b < a; b++) {
-            const double c = -u[(i0 + b) * ldu + i0 + a];
-            const vec8 cv = {c, c, c, c, c, c, c, c};
+            const double cb = -c[b * ldc + a];
+            const vec8 cv = {cb, cb, cb, cb, cb, cb, cb, cb};
             for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, s[b][x], s[a][x]);
         }
-        const double r = 1 / u[(i0 + a) * ldu + i0 + a];
+        const double r = 1 / c[a * ldc + a];
         const vec8 rv = {r, r, r, r, r, r, r, r};
         for (int x = 0; x < w; x++) {
             s[a][x] = s[a][x] * rv;
             *(vec8u *)(q + (i0 + a) * n + j + 8 * x) = s[a][x];
         }
     }
+}
+
+static inline __attribute__((always_inline)) void solveRows(int t, int w, long i0, long n, long j, const double *u,
+                                                            long ldu, const double *v, double *q) {
+    vec8 s[8][4];
+    solveSums(t, w, i0, n, j, u, ldu, v, q, s);
+    solveFinish(t, w, i0, n, j, u + i0 * ldu + i0, ldu, s, q);
 }
 
 BIORNN_CLONES
@@ -472,23 +485,14 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu,
 }
 
 // Rows j0 … j0 + t − 1 (t ≤ 4) of U in the 32 columns from j0: their sums over the earlier rows
-// as a solve's (four vectors a row), then their own t × t block from those sums' first lanes, one
-// row after another (pivot, square root), then the block's other columns finished with the
-// block's rows as coefficients. Returns the first row whose pivot fails, or −1.
+// as the solve's (solveSums, four vectors a row), then their own t × t block from those sums' first
+// lanes, one row after another (pivot, square root), then the 32 columns finished as the solve's
+// with that block as coefficients (solveFinish; its stores put s/U_jj on the block's diagonal, so
+// the block is written back after). Returns the first row whose pivot fails, or −1.
 static inline __attribute__((always_inline)) long choleskyTile(long ld, double *a, long j0, int t) {
 #pragma clang fp contract(off)
-    vec8 s[4][4];
-    for (int r = 0; r < t; r++)
-        for (int x = 0; x < 4; x++) s[r][x] = *(const vec8u *)(a + (j0 + r) * ld + j0 + 8 * x);
-    for (long l = 0; l < j0; l++) {
-        vec8 ul[4];
-        for (int x = 0; x < 4; x++) ul[x] = *(const vec8u *)(a + l * ld + j0 + 8 * x);
-        for (int r = 0; r < t; r++) {
-            const double c = -a[l * ld + j0 + r];
-            const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int x = 0; x < 4; x++) s[r][x] = __builtin_elementwise_fma(cv, ul[x], s[r][x]);
-        }
-    }
+    vec8 s[8][4];
+    solveSums(t, 4, j0, ld, j0, a, ld, a, a, s);
     double d[4][4];   // the t × t block, row r from column r on
     for (int r = 0; r < t; r++) {
         for (int c = r; c < t; c++) d[r][c] = s[r][0][c];
@@ -499,20 +503,9 @@ static inline __attribute__((always_inline)) long choleskyTile(long ld, double *
         const double reciprocal = 1 / d[r][r];
         for (int c = r + 1; c < t; c++) d[r][c] = d[r][c] * reciprocal;
     }
-    for (int r = 0; r < t; r++) {
-        for (int b = 0; b < r; b++) {
-            const double c = -d[b][r];
-            const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int x = 0; x < 4; x++) s[r][x] = __builtin_elementwise_fma(cv, s[b][x], s[r][x]);
-        }
-        const double reciprocal = 1 / d[r][r];
-        const vec8 rv = {reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal, reciprocal};
-        for (int x = 0; x < 4; x++) s[r][x] = s[r][x] * rv;
-    }
-    for (int r = 0; r < t; r++) {   // the block's own columns (lanes below t: below the diagonal) from d
-        for (int x = 0; x < 4; x++) *(vec8u *)(a + (j0 + r) * ld + j0 + 8 * x) = s[r][x];
+    solveFinish(t, 4, j0, ld, j0, &d[0][0], 4, s, a);
+    for (int r = 0; r < t; r++)   // the block's own columns (below the diagonal: s's lanes, unused)
         for (int c = r; c < t; c++) a[(j0 + r) * ld + j0 + c] = d[r][c];
-    }
     return -1;
 }
 

@@ -133,11 +133,11 @@ struct RuleCLITests {
 /// The numbers must not depend on that count, and here they do not at all: the recurrent kernel's
 /// sums run in one order whatever rows a thread gets (NumericsTests checks that bit for bit), and
 /// each block of a split product is an OpenBLAS call whose entries sum in the same order as in
-/// one call. Sizes are chosen so that every split happens (the threshold is 2²² ≈ 4.2·10⁶
-/// multiply-adds: N = 64, T = 100, B = 32: 1.3·10⁷ per pass and per weight-gradient product;
-/// k = N = 256: 1.7·10⁷ per J·Q, 8.4·10⁶ per Gram matrix and per triangular solve of CholeskyQR2;
-/// flossing at N = 256, k = 64: 4.2·10⁶ per J·Q and per W_recᵀ·V̄, 3.4·10⁷ per stacked W̄_rec
-/// product).
+/// one call. Sizes are chosen so that every split happens (the thresholds are 2²⁰ ≈ 1.0·10⁶
+/// multiply-adds for `ThreadSplit` and 2²² ≈ 4.2·10⁶ for a split OpenBLAS product: N = 64,
+/// T = 100, B = 32: 1.3·10⁷ per pass and per weight-gradient product; k = N = 256: 1.7·10⁷ per J·Q,
+/// 8.4·10⁶ per Gram matrix and per triangular solve of CholeskyQR2; flossing at N = 256, k = 64:
+/// 4.2·10⁶ per J·Q, 3.4·10⁷ per stacked W̄_rec product).
 @Suite("results do not depend on the number of threads (end to end)")
 struct ThreadCountTests {
     @Test("gradient --rule bptt|eprop, lyapunov and floss print the same bytes on 1, 2 and 3 threads")

@@ -23,8 +23,8 @@ import Foundation
 /// - ‖U₂ − I‖_F > 0.1,
 ///
 /// and then V, which the first round leaves in place and the second overwrites only once U₂ has
-/// passed, is factored by Householder. The tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of chaotic, ordered and saturated networks and
-/// that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
+/// passed, is factored by Householder. The tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of
+/// chaotic, ordered and saturated networks and that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
 /// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
 /// operations only, and it needs no transposes: the kernels read the block as it is stored. All
@@ -41,7 +41,8 @@ public final class CholeskyQR2 {
     /// How many factorisations fell back to Householder since this object was made.
     public private(set) var fallbacks = 0
 
-    /// Row stride of the k×k triangles: k plus room for the Cholesky panels' last 32 columns.
+    /// Row stride of the k×k triangles: at least k + 31 (`biornn_cholesky` works on whole blocks
+    /// of 32 columns), rounded up to 8.
     private let stride: Int
     private var gram: [Double]       // G, then U (row-major upper, row stride `stride`)
     private var first: [Double]      // U₁
