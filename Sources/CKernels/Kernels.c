@@ -410,6 +410,12 @@ void biornn_gram(long k, long n, const double *restrict v, long first, long last
 
 enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   // rows at once, on 16 columns
 
+// Loops over a tile's rows and vectors, whose counts are constants once inlined, unrolled whole so
+// that the tile's sums stay in registers: clang's own limits left the solve's 8 × 2 tile in memory
+// (its finish through the stack), at two thirds of the speed (<doc:Performance#Re-orthonormalisation>).
+// Unrolling changes no operation and no order.
+#define UNROLLED _Pragma("clang loop unroll(full)")
+
 // Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors), in two
 // phases. solveSums: s = v_i − Σ_{l<i0} U_li·q_l for all t rows at once (each q_l loaded once for t
 // rows). solveFinish: the terms i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored
@@ -419,15 +425,15 @@ enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   /
 static inline __attribute__((always_inline)) void solveSums(int t, int w, long i0, long n, long j, const double *u,
                                                             long ldu, const double *v, const double *q, vec8 s[8][4]) {
 #pragma clang fp contract(off)
-    for (int a = 0; a < t; a++)
-        for (int x = 0; x < w; x++) s[a][x] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * x);
+    UNROLLED for (int a = 0; a < t; a++)
+        UNROLLED for (int x = 0; x < w; x++) s[a][x] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * x);
     for (long l = 0; l < i0; l++) {
         vec8 ql[4];
-        for (int x = 0; x < w; x++) ql[x] = *(const vec8u *)(q + l * n + j + 8 * x);
-        for (int a = 0; a < t; a++) {
+        UNROLLED for (int x = 0; x < w; x++) ql[x] = *(const vec8u *)(q + l * n + j + 8 * x);
+        UNROLLED for (int a = 0; a < t; a++) {
             const double c = -u[l * ldu + i0 + a];
             const vec8 cv = {c, c, c, c, c, c, c, c};
-            for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, ql[x], s[a][x]);
+            UNROLLED for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, ql[x], s[a][x]);
         }
     }
 }
@@ -435,15 +441,15 @@ static inline __attribute__((always_inline)) void solveSums(int t, int w, long i
 static inline __attribute__((always_inline)) void solveFinish(int t, int w, long i0, long n, long j, const double *c,
                                                               long ldc, vec8 s[8][4], double *q) {
 #pragma clang fp contract(off)
-    for (int a = 0; a < t; a++) {
-        for (int b = 0; b < a; b++) {
+    UNROLLED for (int a = 0; a < t; a++) {
+        UNROLLED for (int b = 0; b < a; b++) {
             const double cb = -c[b * ldc + a];
             const vec8 cv = {cb, cb, cb, cb, cb, cb, cb, cb};
-            for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, s[b][x], s[a][x]);
+            UNROLLED for (int x = 0; x < w; x++) s[a][x] = __builtin_elementwise_fma(cv, s[b][x], s[a][x]);
         }
         const double r = 1 / c[a * ldc + a];
         const vec8 rv = {r, r, r, r, r, r, r, r};
-        for (int x = 0; x < w; x++) {
+        UNROLLED for (int x = 0; x < w; x++) {
             s[a][x] = s[a][x] * rv;
             *(vec8u *)(q + (i0 + a) * n + j + 8 * x) = s[a][x];
         }
@@ -514,7 +520,13 @@ long biornn_cholesky(long k, double *a, long ld) {
 #pragma clang fp contract(off)
     for (long j0 = 0; j0 < k; j0 += 4) {
         const int t = k - j0 < 4 ? (int)(k - j0) : 4;
-        const long failed = t == 4 ? choleskyTile(ld, a, j0, 4) : choleskyTile(ld, a, j0, t);
+        long failed;
+        switch (t) {   // each count its own unrolled tile
+        case 4: failed = choleskyTile(ld, a, j0, 4); break;
+        case 3: failed = choleskyTile(ld, a, j0, 3); break;
+        case 2: failed = choleskyTile(ld, a, j0, 2); break;
+        default: failed = choleskyTile(ld, a, j0, 1); break;
+        }
         if (failed >= 0) return failed + 1;
         for (long j = j0 + 32; j < k; j += 32) {   // the rest of the rows' columns, 32 at a time
             switch (t) {
