@@ -136,7 +136,8 @@ struct RuleCLITests {
 /// one call. Sizes are chosen so that every split happens (the thresholds are 2²⁰ ≈ 1.0·10⁶
 /// multiply-adds for `ThreadSplit` and 2²² ≈ 4.2·10⁶ for a split OpenBLAS product: N = 64,
 /// T = 100, B = 32: 1.3·10⁷ per pass and per weight-gradient product; k = N = 256: 1.7·10⁷ per J·Q,
-/// 8.4·10⁶ per Gram matrix and per triangular solve of CholeskyQR2; flossing at N = 256, k = 64:
+/// 8.4·10⁶ per Gram matrix and per triangular solve of CholeskyQR2; k = 32, N = 256: 2.1·10⁶ per
+/// J·Q, the factorisation on one thread and the state's step beside it; flossing at N = 256, k = 64:
 /// 4.2·10⁶ per J·Q, 3.4·10⁷ per stacked W̄_rec product).
 @Suite("results do not depend on the number of threads (end to end)")
 struct ThreadCountTests {
@@ -150,6 +151,7 @@ struct ThreadCountTests {
             ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "bptt", "--loss", "mse", "--json"],
             ["gradient", "--model", "\(dir)/m64.json", "--batch", "\(dir)/b.json", "--rule", "eprop", "--loss", "mse", "--json"],
             ["lyapunov", "--model", "\(dir)/m256.json", "--k", "256", "--steps", "100", "--transient", "20", "--seed", "3", "--json"],
+            ["lyapunov", "--model", "\(dir)/m256.json", "--k", "32", "--steps", "100", "--transient", "20", "--seed", "3", "--json"],
             ["floss", "--model", "\(dir)/m256.json", "--mode", "full", "--k", "64", "--window", "20", "--transient", "10",
              "--iterations", "1", "--out", "\(dir)/flossed.json", "--json"],
         ]

@@ -89,8 +89,9 @@ public enum Lyapunov {
     ///     λ_i = (1/T)·Σ log R_ii        (natural log per step)
     ///
     /// The block is kept as Qᵀ (one tangent vector per row) through the whole step: one product
-    /// per step and, every q steps, CholeskyQR2 with its Householder fallback (``CholeskyQR2``);
-    /// no transposes and no allocation in the loop.
+    /// per step and, every q steps, CholeskyQR2 with its Householder fallback (``CholeskyQR2``),
+    /// beside the state's step on a second thread when the factorisation keeps to one; no
+    /// transposes and no allocation in the loop.
     /// `start` replaces the seeded initial state (before the transient) and Q_0 (n×k,
     /// orthonormal) — for comparisons with other implementations from the same point.
     public static func spectrum(of map: some DynamicalMap, k: Int, options: LyapunovOptions = LyapunovOptions(),
@@ -117,15 +118,28 @@ public enum Lyapunov {
         let qr = CholeskyQR2(dimension: n, count: k)
         var accumulator = BlockAccumulator(count: k, steps: options.steps, blocks: options.blocks)
         var logs = [Double](repeating: 0, count: k)
+        // When the factorisation keeps to one thread (k = 32 at N = 256, not k = N), the state's
+        // step runs on a second one meanwhile: they share nothing, and each does the same
+        // operations wherever it runs (<doc:Performance#Trajectory-steps>).
+        let stepBeside = BLAS.threadCount > 1 && qr.runsOnOneThread
         for s in 0..<options.steps {
             map.applyJacobian(at: x, time: t, toRows: &q)
-            map.step(&x, time: t)
-            t += 1
             if (s + 1) % options.qrEvery == 0 || s == options.steps - 1 {
-                qr.orthonormalize(&q, logDiagonal: &logs)
+                if stepBeside {
+                    let time = t
+                    ThreadSplit.parallel(2) { part in
+                        if part == 0 { qr.orthonormalize(&q, logDiagonal: &logs) } else { map.step(&x, time: time) }
+                    }
+                } else {
+                    map.step(&x, time: t)
+                    qr.orthonormalize(&q, logDiagonal: &logs)
+                }
                 accumulator.add(step: s, logs)
                 observe?(q)
+            } else {
+                map.step(&x, time: t)
             }
+            t += 1
             progress?.step(t)
         }
         return (accumulator.result(sorted: true), qr.fallbacks)

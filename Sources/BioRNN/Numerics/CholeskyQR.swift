@@ -148,6 +148,10 @@ public final class CholeskyQR2 {
         }
     }
 
+    /// True when the factorisation keeps to the calling thread (below `ThreadSplit`'s threshold),
+    /// so that a caller may use the other threads meanwhile.
+    public var runsOnOneThread: Bool { !ThreadSplit.splits(work: Self.kernelWork(dimension, count)) }
+
     /// Each of the two kernels does about n·k²/2 multiply-adds.
     private static func kernelWork(_ n: Int, _ k: Int) -> Double { Double(n) * Double(k) * Double(k) / 2 }
 

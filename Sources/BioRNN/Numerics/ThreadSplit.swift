@@ -16,11 +16,14 @@ enum ThreadSplit {
     /// count, never on which threads run them.
     static func run(_ count: Int, work: Double, _ body: (Range<Int>) -> Void) {
         let threads = min(BLAS.threadCount, count)
-        guard threads > 1, work >= Double(1 << 20) else { body(0..<count); return }
+        guard threads > 1, splits(work: work) else { body(0..<count); return }
         // Each call writes only its own rows, so the calls do not race, which the compiler
         // cannot see through the callers' pointers.
         parallel(threads) { p in body((p * count / threads)..<((p + 1) * count / threads)) }
     }
+
+    /// Whether `run` splits `work` multiply-adds (given more than one thread).
+    static func splits(work: Double) -> Bool { work >= Double(1 << 20) }
 
     /// Runs `part(0)`, …, `part(parts − 1)` at once, each on its own thread (the caller's and
     /// `SpinningWorkers`' helpers, or Dispatch's pool while another call holds those), and
