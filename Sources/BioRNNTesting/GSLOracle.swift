@@ -30,8 +30,14 @@ public enum GSL {
     // MARK: matrices
 
     /// A GSL copy of `m` (GSL refuses zero-sized matrices, so neither dimension may be 0).
+    ///
+    /// GSL's linear algebra calls the process's CBLAS, OpenBLAS's, whose threads BioRNN turns off
+    /// at the first read of `BLAS.threadCount`, ending them: a GSL call inside one of them then
+    /// would wait for it forever (a test hung so, its GSL Cholesky factorisation beside another
+    /// test's first BioRNN call). So the oracle reads it first, too.
     private static func withGSLMatrix<T>(_ m: Matrix, _ body: (UnsafeMutablePointer<gsl_matrix>) throws -> T) throws -> T {
         _ = gslErrorHandlerIsOff
+        _ = BLAS.threadCount
         precondition(m.rows > 0 && m.cols > 0, "GSL matrices cannot be empty")
         guard let g = gsl_matrix_alloc(m.rows, m.cols) else { throw GSLError(function: "gsl_matrix_alloc", status: Int32(GSL_ENOMEM)) }
         defer { gsl_matrix_free(g) }
