@@ -417,17 +417,19 @@ enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   /
 #define UNROLLED _Pragma("clang loop unroll(full)")
 
 // Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors), in two
-// phases. solveSums: s = v_i − Σ_{l<i0} U_li·q_l for all t rows at once (each q_l loaded once for t
-// rows). solveFinish: the terms i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored
+// phases. solveSums: s = v_i − Σ_{l0≤l<l1} U_li·q_l for all t rows at once (each q_l loaded once
+// for t rows; the solve's terms are l < i0, the Cholesky factorisation's may start later, where the
+// earlier ones are already in v, or end earlier, in its update). solveFinish: the terms i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored
 // before the next row takes its term, with the rows' own t × t block of U read from `c` (row
 // stride ldc: c[b·ldc + a] = U_{i0+b, i0+a}). Per entry the same operations, in the same order, as
 // one row at a time, whatever t and w.
-static inline __attribute__((always_inline)) void solveSums(int t, int w, long i0, long n, long j, const double *u,
-                                                            long ldu, const double *v, const double *q, vec8 s[8][4]) {
+static inline __attribute__((always_inline)) void solveSums(int t, int w, long l0, long l1, long i0, long n, long j,
+                                                            const double *u, long ldu, const double *v, const double *q,
+                                                            vec8 s[8][4]) {
 #pragma clang fp contract(off)
     UNROLLED for (int a = 0; a < t; a++)
         UNROLLED for (int x = 0; x < w; x++) s[a][x] = *(const vec8u *)(v + (i0 + a) * n + j + 8 * x);
-    for (long l = 0; l < i0; l++) {
+    for (long l = l0; l < l1; l++) {
         vec8 ql[4];
         UNROLLED for (int x = 0; x < w; x++) ql[x] = *(const vec8u *)(q + l * n + j + 8 * x);
         UNROLLED for (int a = 0; a < t; a++) {
@@ -456,10 +458,10 @@ static inline __attribute__((always_inline)) void solveFinish(int t, int w, long
     }
 }
 
-static inline __attribute__((always_inline)) void solveRows(int t, int w, long i0, long n, long j, const double *u,
-                                                            long ldu, const double *v, double *q) {
+static inline __attribute__((always_inline)) void solveRows(int t, int w, long l0, long i0, long n, long j,
+                                                            const double *u, long ldu, const double *v, double *q) {
     vec8 s[8][4];
-    solveSums(t, w, i0, n, j, u, ldu, v, q, s);
+    solveSums(t, w, l0, i0, i0, n, j, u, ldu, v, q, s);
     solveFinish(t, w, i0, n, j, u + i0 * ldu + i0, ldu, s, q);
 }
 
@@ -470,15 +472,15 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu,
     long j = c0;
     for (; j + SOLVE_WIDTH <= c1; j += SOLVE_WIDTH) {
         long i = 0;
-        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, SOLVE_VECTORS, i, n, j, u, ldu, v, q);
+        for (; i + SOLVE_ROWS <= k; i += SOLVE_ROWS) solveRows(SOLVE_ROWS, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q);
         switch (k - i) {
-        case 7: solveRows(7, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 6: solveRows(6, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 5: solveRows(5, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 4: solveRows(4, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 3: solveRows(3, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 2: solveRows(2, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
-        case 1: solveRows(1, SOLVE_VECTORS, i, n, j, u, ldu, v, q); break;
+        case 7: solveRows(7, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 6: solveRows(6, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 5: solveRows(5, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 4: solveRows(4, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 3: solveRows(3, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 2: solveRows(2, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
+        case 1: solveRows(1, SOLVE_VECTORS, 0, i, n, j, u, ldu, v, q); break;
         default: break;
         }
     }
@@ -491,51 +493,80 @@ void biornn_triangular_solve(long k, long n, const double *restrict u, long ldu,
 }
 
 // Rows j0 … j0 + t − 1 (t ≤ 4) of U in the 32 columns from j0: their sums over the earlier rows
-// as the solve's (solveSums, four vectors a row), then their own t × t block from those sums' first
-// lanes, one row after another (pivot, square root), then the 32 columns finished as the solve's
-// with that block as coefficients (solveFinish; its stores put s/U_jj on the block's diagonal, so
-// the block is written back after). Returns the first row whose pivot fails, or −1.
-static inline __attribute__((always_inline)) long choleskyTile(long ld, double *a, long j0, int t) {
+// l0 ≤ l < j0 as the solve's (solveSums, four vectors a row), then their own t × t block from those
+// sums' first lanes, one row after another (pivot, square root), then the 32 columns finished as
+// the solve's with that block as coefficients (solveFinish; its stores put s/U_jj on the block's
+// diagonal, so the block is written back after). Returns the first row whose pivot fails, or −1.
+static inline __attribute__((always_inline)) long choleskyTile(long ld, double *a, long l0, long j0, int t) {
 #pragma clang fp contract(off)
     vec8 s[8][4];
-    solveSums(t, 4, j0, ld, j0, a, ld, a, a, s);
+    solveSums(t, 4, l0, j0, j0, ld, j0, a, ld, a, a, s);
     double d[4][4];   // the t × t block, row r from column r on
-    for (int r = 0; r < t; r++) {
-        for (int c = r; c < t; c++) d[r][c] = s[r][0][c];
-        for (int b = 0; b < r; b++)
-            for (int c = r; c < t; c++) d[r][c] = __builtin_elementwise_fma(-d[b][r], d[b][c], d[r][c]);
+    UNROLLED for (int r = 0; r < t; r++) {
+        UNROLLED for (int c = r; c < t; c++) d[r][c] = s[r][0][c];
+        UNROLLED for (int b = 0; b < r; b++)
+            UNROLLED for (int c = r; c < t; c++) d[r][c] = __builtin_elementwise_fma(-d[b][r], d[b][c], d[r][c]);
         if (!(d[r][r] > 0)) return j0 + r;
         d[r][r] = __builtin_elementwise_sqrt(d[r][r]);
         const double reciprocal = 1 / d[r][r];
-        for (int c = r + 1; c < t; c++) d[r][c] = d[r][c] * reciprocal;
+        UNROLLED for (int c = r + 1; c < t; c++) d[r][c] = d[r][c] * reciprocal;
     }
     solveFinish(t, 4, j0, ld, j0, &d[0][0], 4, s, a);
-    for (int r = 0; r < t; r++)   // the block's own columns (below the diagonal: s's lanes, unused)
-        for (int c = r; c < t; c++) a[(j0 + r) * ld + j0 + c] = d[r][c];
+    UNROLLED for (int r = 0; r < t; r++)   // the block's own columns (below the diagonal: s's lanes, unused)
+        UNROLLED for (int c = r; c < t; c++) a[(j0 + r) * ld + j0 + c] = d[r][c];
     return -1;
 }
 
 BIORNN_CLONES
-long biornn_cholesky(long k, double *a, long ld) {
+long biornn_cholesky_rows(long k, double *a, long ld, long r0, long r1, long l0) {
 #pragma clang fp contract(off)
-    for (long j0 = 0; j0 < k; j0 += 4) {
+    for (long j0 = r0; j0 < r1; j0 += 4) {
         const int t = k - j0 < 4 ? (int)(k - j0) : 4;
         long failed;
         switch (t) {   // each count its own unrolled tile
-        case 4: failed = choleskyTile(ld, a, j0, 4); break;
-        case 3: failed = choleskyTile(ld, a, j0, 3); break;
-        case 2: failed = choleskyTile(ld, a, j0, 2); break;
-        default: failed = choleskyTile(ld, a, j0, 1); break;
+        case 4: failed = choleskyTile(ld, a, l0, j0, 4); break;
+        case 3: failed = choleskyTile(ld, a, l0, j0, 3); break;
+        case 2: failed = choleskyTile(ld, a, l0, j0, 2); break;
+        default: failed = choleskyTile(ld, a, l0, j0, 1); break;
         }
         if (failed >= 0) return failed + 1;
         for (long j = j0 + 32; j < k; j += 32) {   // the rest of the rows' columns, 32 at a time
             switch (t) {
-            case 4: solveRows(4, 4, j0, ld, j, a, ld, a, a); break;
-            case 3: solveRows(3, 4, j0, ld, j, a, ld, a, a); break;
-            case 2: solveRows(2, 4, j0, ld, j, a, ld, a, a); break;
-            default: solveRows(1, 4, j0, ld, j, a, ld, a, a); break;
+            case 4: solveRows(4, 4, l0, j0, ld, j, a, ld, a, a); break;
+            case 3: solveRows(3, 4, l0, j0, ld, j, a, ld, a, a); break;
+            case 2: solveRows(2, 4, l0, j0, ld, j, a, ld, a, a); break;
+            default: solveRows(1, 4, l0, j0, ld, j, a, ld, a, a); break;
             }
         }
     }
     return 0;
+}
+
+long biornn_cholesky(long k, double *a, long ld) { return biornn_cholesky_rows(k, a, ld, 0, k, 0); }
+
+// Rows i0 … i0 + t − 1 of the update, in the 32 columns at j: the solve's sums over l0 ≤ l < l1,
+// stored back unfinished.
+static inline __attribute__((always_inline)) void choleskyUpdateTile(int t, long ld, double *a, long l0, long l1,
+                                                                     long i0, long j) {
+#pragma clang fp contract(off)
+    vec8 s[8][4];
+    solveSums(t, 4, l0, l1, i0, ld, j, a, ld, a, a, s);
+    UNROLLED for (int r = 0; r < t; r++)
+        UNROLLED for (int x = 0; x < 4; x++) *(vec8u *)(a + (i0 + r) * ld + j + 8 * x) = s[r][x];
+}
+
+BIORNN_CLONES
+void biornn_cholesky_update(long k, double *a, long ld, long r0, long r1, long l0, long l1) {
+#pragma clang fp contract(off)
+    for (long i0 = r0; i0 < r1; i0 += 4) {
+        const int t = k - i0 < 4 ? (int)(k - i0) : 4;
+        for (long j = i0; j < k; j += 32) {
+            switch (t) {
+            case 4: choleskyUpdateTile(4, ld, a, l0, l1, i0, j); break;
+            case 3: choleskyUpdateTile(3, ld, a, l0, l1, i0, j); break;
+            case 2: choleskyUpdateTile(2, ld, a, l0, l1, i0, j); break;
+            default: choleskyUpdateTile(1, ld, a, l0, l1, i0, j); break;
+            }
+        }
+    }
 }

@@ -80,6 +80,23 @@ struct CholeskyQRTests {
         }
     }
 
+    /// At k = 192 (k³/6 above ThreadSplit's threshold) the Cholesky factorisation runs on two
+    /// threads when there are two: the caller's rows 0…95, the helper's 96…191. A zero column
+    /// makes that column's pivot exactly 0, in either half: the factorisation must stop there on
+    /// both threads and fall back, never wait for a panel that will not come.
+    @Test("a pivot failing in either thread's half of the Cholesky factorisation falls back to Householder, orthonormal")
+    func fallbackOnTwoThreads() {
+        for zero in [1, 150] {
+            var a = conditionedBlock(rows: 200, cols: 192, condition: 10, seed: 5)
+            for i in 0..<200 { a[i, zero] = 0 }
+            let (q, r, fallbacks) = choleskyQR2(a)
+            #expect(fallbacks == 1, "column \(zero) zero")
+            let defect = Matrix.product(.transposed, q, .none, q) - .identity(192)
+            #expect(defect.frobeniusNorm <= CholeskyQRBudget.orthogonality(rows: 200, cols: 192), "column \(zero) zero")
+            #expect((q * r - a).frobeniusNorm <= CholeskyQRBudget.residual(rows: 200, cols: 192) * a.frobeniusNorm)
+        }
+    }
+
     @Test("log R_ii from the spectrum's entry point equals log of the full R's diagonal")
     func logDiagonal() {
         let a = conditionedBlock(rows: 50, cols: 12, condition: 100, seed: 9)
@@ -194,7 +211,7 @@ struct CholeskyKernelTests {
         a.withUnsafeMutableBufferPointer { biornn_cholesky(k, $0.baseAddress!, ld) }
     }
 
-    @Test("Cholesky: UᵀU = G within γ_{k+1}·|Uᵀ||U|, U equals GSL's within the perturbation bound and the formula bit for bit; fails at the first non-positive pivot")
+    @Test("Cholesky: UᵀU = G within γ_{k+1}·|Uᵀ||U|, U equals GSL's within the perturbation bound and the formula bit for bit, also in two parts; fails at the first non-positive pivot")
     func cholesky() async {
         // k up to 70: several 4-row blocks, rows of one to three 32-column blocks, every remainder.
         await propertyCheck(count: 60, input: Gen.int(in: 1...70), Gen<UInt64>.value()) { k, seed in
@@ -239,6 +256,24 @@ struct CholeskyKernelTests {
             }
             let differing = zip(u.storage, formula.storage).filter { $0 != $1 }.count
             #expect(differing == 0, "\(differing) entries differ from the formula's (k = \(k))")
+
+            // In two parts, as two threads factor it (CholeskyQR2 at k ≥ 184): rows above a cut (a
+            // multiple of 4) in panels, the rest updated panel by panel and then factored. The same
+            // bits, entry for entry of the upper triangle.
+            let cut = 4 * Int((seed >> 8) % UInt64(k / 4 + 1)), panel = 4 * Int(1 + (seed >> 16) % 4)
+            var parts = start
+            parts.withUnsafeMutableBufferPointer { p in
+                var done = 0
+                while done < cut {
+                    let next = min(done + panel, cut)
+                    #expect(biornn_cholesky_rows(k, p.baseAddress!, ld, done, next, 0) == 0)
+                    biornn_cholesky_update(k, p.baseAddress!, ld, cut, k, done, next)
+                    done = next
+                }
+                #expect(biornn_cholesky_rows(k, p.baseAddress!, ld, cut, k, cut) == 0)
+            }
+            let moved = (0..<k).flatMap { i in (i..<k).map { j in i * ld + j } }.filter { parts[$0] != a[$0] }.count
+            #expect(moved == 0, "\(moved) entries differ in two parts cut at \(cut), panels of \(panel) (k = \(k))")
 
             // A negative diagonal entry at row m fails row m, not an earlier one; a NaN fails too.
             let m = Int(seed % UInt64(k))

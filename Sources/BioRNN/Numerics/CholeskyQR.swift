@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import Synchronization
 
 /// Re-orthonormalises a block of k tangent vectors in ℝⁿ (k ≤ n) the way Lyapunov spectra and
 /// flossing windows do every step: V = Q·R with QᵀQ = I and R upper triangular with R_ii > 0, by
@@ -134,9 +135,51 @@ public final class CholeskyQR2 {
                     if first < last { biornn_gram(k, n, v, first, last, g, ld) }
                 }
             }
-            return biornn_cholesky(k, g, ld) == 0
+            return factorGram(g)
         }
     }
+
+    /// G = UᵀU in place in `gram` (at `g`); false if a pivot fails. Above `ThreadSplit`'s threshold
+    /// (k³/6 multiply-adds: k = 256, not 32) on two threads: the caller factors the first half of
+    /// the rows, 32 at a time, publishing each panel; the helper subtracts every published panel's
+    /// terms from the second half's rows (`biornn_cholesky_update`), then factors them. Every
+    /// entry gets the operations, in the order, that one thread gives it (Kernels.h): the same bits.
+    private func factorGram(_ g: UnsafeMutablePointer<Double>) -> Bool {
+        let (k, ld) = (count, stride)
+        let half = k / 2 / Self.panel * Self.panel
+        guard BLAS.threadCount > 1, half > 0, ThreadSplit.splits(work: Double(k) * Double(k) * Double(k) / 6) else {
+            return biornn_cholesky(k, g, ld) == 0
+        }
+        let published = Atomic<Int>(0)   // rows of the first half factored, or −1 once a pivot failed
+        nonisolated(unsafe) var firstFailed = false, secondFailed = false
+        let split = ThreadSplit.concurrently(2) { part in
+            if part == 0 {
+                for p0 in Swift.stride(from: 0, to: half, by: Self.panel) {
+                    guard biornn_cholesky_rows(k, g, ld, p0, p0 + Self.panel, 0) == 0 else {
+                        firstFailed = true
+                        published.store(-1, ordering: .releasing)
+                        return
+                    }
+                    published.store(p0 + Self.panel, ordering: .releasing)
+                }
+            } else {
+                var done = 0
+                while done < half {
+                    var ready = published.load(ordering: .acquiring)
+                    while ready == done { biornn_spin_pause(); ready = published.load(ordering: .acquiring) }
+                    guard ready > 0 else { return }
+                    biornn_cholesky_update(k, g, ld, half, k, done, ready)
+                    done = ready
+                }
+                secondFailed = biornn_cholesky_rows(k, g, ld, half, k, half) != 0
+            }
+        }
+        guard split else { return biornn_cholesky(k, g, ld) == 0 }
+        return !firstFailed && !secondFailed
+    }
+
+    /// Rows of U the first thread publishes at a time.
+    private static let panel = 32
 
     /// Q = V·U⁻¹ with U in `gram`, on blocks of 32 coordinates split between threads.
     private func solve(_ v: UnsafePointer<Double>, into q: UnsafeMutablePointer<Double>) {

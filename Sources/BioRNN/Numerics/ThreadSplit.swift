@@ -25,6 +25,17 @@ enum ThreadSplit {
     /// Whether `run` splits `work` multiply-adds (given more than one thread).
     static func splits(work: Double) -> Bool { work >= Double(1 << 20) }
 
+    /// Runs the parts as `parallel` does, but only on the caller and `SpinningWorkers`' helpers,
+    /// dedicated threads that run their parts at once, so that a part may wait for another's
+    /// progress; false, having run nothing, when another call holds the helpers (Dispatch's pool
+    /// may run parts one after another on one thread).
+    static func concurrently(_ parts: Int, _ part: (Int) -> Void) -> Bool {
+        withoutActuallyEscaping(part) { part in
+            nonisolated(unsafe) let part = part
+            return SpinningWorkers.shared.run(parts) { part($0) }
+        }
+    }
+
     /// Runs `part(0)`, …, `part(parts − 1)` at once, each on its own thread (the caller's and
     /// `SpinningWorkers`' helpers, or Dispatch's pool while another call holds those), and
     /// returns when all have. The parts must touch disjoint memory.

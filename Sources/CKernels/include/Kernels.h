@@ -209,6 +209,17 @@ void biornn_gram(long k, long n, const double *v, long j0, long j1, double *g, l
 /// first row j whose pivot s_jj is not positive (or NaN: G is not numerically positive definite).
 long biornn_cholesky(long k, double *a, long ld);
 
+/// The same factorisation in two parts, for two threads. biornn_cholesky_rows factors the rows
+/// r0 ≤ j < r1 (r0 a multiple of 4) with the terms l < l0 already subtracted from G's stored rows,
+/// its sums running over l0 ≤ l < j (biornn_cholesky is rows 0 … k with l0 = 0); it returns as
+/// biornn_cholesky does. biornn_cholesky_update subtracts the terms l0 ≤ l < l1 (rows of U already
+/// factored) from the rows r0 ≤ i < r1 (columns i ≤ c < k, and scratch past k), each entry's sum
+/// continued in order of l and stored. Updates for consecutive ranges of l, then rows from the
+/// last l1, give every entry the operations, in the order, that biornn_cholesky gives it: the
+/// same bits.
+long biornn_cholesky_rows(long k, double *a, long ld, long r0, long r1, long l0);
+void biornn_cholesky_update(long k, double *a, long ld, long r0, long r1, long l0, long l1);
+
 /// Q = V·U⁻¹ for U upper triangular (row-major with row stride ldu, U_li = u[l·ldu + i]),
 /// row by row (forward substitution):
 ///
