@@ -34,8 +34,9 @@ import Synchronization
 /// operations, so they give the same bits on every CPU (measurements in
 /// <doc:Performance#Re-orthonormalisation>). Above `ThreadSplit`'s threshold (k = N = 256, not
 /// k = 32) the Gram matrix and the solve split their columns between threads, which cannot change
-/// a bit: every entry is computed whole by one thread. The Cholesky factorisation runs on one
-/// thread (its 64 row blocks split between threads gained nothing measurable).
+/// a bit: every entry is computed whole by one thread. So does the Cholesky factorisation, in
+/// halves of its rows, the second half's earlier terms subtracted panel by panel while the first
+/// is factored (`factorGram`), with every entry's operations in the same order as on one thread.
 public final class CholeskyQR2 {
     public let dimension: Int
     public let count: Int
