@@ -120,8 +120,9 @@ public enum Lyapunov {
         var logs = [Double](repeating: 0, count: k)
         // When the factorisation keeps to one thread (k = 32 at N = 256, not k = N), the state's
         // step runs on a second one meanwhile: they share nothing, and each does the same
-        // operations wherever it runs (<doc:Performance#Trajectory-steps>).
-        let stepBeside = BLAS.threadCount > 1 && qr.runsOnOneThread
+        // operations wherever it runs. Only from N² = 2¹⁶ multiply-adds a step: below, handing
+        // the step over costs more than it saves (<doc:Performance#Trajectory-steps>).
+        let stepBeside = BLAS.threadCount > 1 && qr.runsOnOneThread && n * n >= 1 << 16
         for s in 0..<options.steps {
             map.applyJacobian(at: x, time: t, toRows: &q)
             if (s + 1) % options.qrEvery == 0 || s == options.steps - 1 {
