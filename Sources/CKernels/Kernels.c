@@ -418,9 +418,10 @@ enum { SOLVE_ROWS = 8, SOLVE_VECTORS = 2, SOLVE_WIDTH = 8 * SOLVE_VECTORS };   /
 
 // Rows i0 … i0 + t − 1 (t ≤ 8) of the solve on the 8·w columns at j (w ≤ 4 vectors), in two
 // phases. solveSums: s = v_i − Σ_{l0≤l<l1} U_li·q_l for all t rows at once (each q_l loaded once
-// for t rows; the solve's terms are l < i0, the Cholesky factorisation's may start later, where the
-// earlier ones are already in v, or end earlier, in its update). solveFinish: the terms i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored
-// before the next row takes its term, with the rows' own t × t block of U read from `c` (row
+// for t rows; the solve's terms are 0 ≤ l < i0, the Cholesky factorisation's may start later, the
+// earlier ones being in v already, or end earlier, in its update). solveFinish: the terms
+// i0 ≤ l < i within the rows, each row finished (× 1/U_ii) and stored before the next row takes
+// its term, with the rows' own t × t block of U read from `c` (row
 // stride ldc: c[b·ldc + a] = U_{i0+b, i0+a}). Per entry the same operations, in the same order, as
 // one row at a time, whatever t and w.
 static inline __attribute__((always_inline)) void solveSums(int t, int w, long l0, long l1, long i0, long n, long j,

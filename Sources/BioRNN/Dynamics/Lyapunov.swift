@@ -125,20 +125,19 @@ public enum Lyapunov {
         let stepBeside = BLAS.threadCount > 1 && qr.runsOnOneThread && n * n >= 1 << 16
         for s in 0..<options.steps {
             map.applyJacobian(at: x, time: t, toRows: &q)
-            if (s + 1) % options.qrEvery == 0 || s == options.steps - 1 {
-                if stepBeside {
-                    let time = t
-                    ThreadSplit.parallel(2) { part in
-                        if part == 0 { qr.orthonormalize(&q, logDiagonal: &logs) } else { map.step(&x, time: time) }
-                    }
-                } else {
-                    map.step(&x, time: t)
-                    qr.orthonormalize(&q, logDiagonal: &logs)
+            let reorthonormalise = (s + 1) % options.qrEvery == 0 || s == options.steps - 1
+            if reorthonormalise && stepBeside {
+                let time = t
+                ThreadSplit.parallel(2) { part in
+                    if part == 0 { qr.orthonormalize(&q, logDiagonal: &logs) } else { map.step(&x, time: time) }
                 }
-                accumulator.add(step: s, logs)
-                observe?(q)
             } else {
                 map.step(&x, time: t)
+                if reorthonormalise { qr.orthonormalize(&q, logDiagonal: &logs) }
+            }
+            if reorthonormalise {
+                accumulator.add(step: s, logs)
+                observe?(q)
             }
             t += 1
             progress?.step(t)

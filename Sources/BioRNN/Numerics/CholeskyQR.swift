@@ -25,7 +25,8 @@ import Synchronization
 ///
 /// and then V, which the first round leaves in place and the second overwrites only once U₂ has
 /// passed, is factored by Householder. The tests check ‖QᵀQ − I‖ ≤ 1e-12 at every step of
-/// chaotic, ordered and saturated networks and that the fallback fires on a saturated α = 1 network (Tests/NumericsTests/CholeskyQRTests.swift).
+/// chaotic, ordered and saturated networks and that the fallback fires on a saturated α = 1
+/// network (Tests/NumericsTests/CholeskyQRTests.swift).
 ///
 /// Unlike Householder at k ≤ 32 (LAPACK's unblocked, level-2 dgeqr2 + dorg2r) it uses level-3
 /// operations only, and it needs no transposes: the kernels read the block as it is stored. All

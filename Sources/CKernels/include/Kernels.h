@@ -213,7 +213,8 @@ long biornn_cholesky(long k, double *a, long ld);
 /// r0 ≤ j < r1 (r0 a multiple of 4) with the terms l < l0 already subtracted from G's stored rows,
 /// its sums running over l0 ≤ l < j (biornn_cholesky is rows 0 … k with l0 = 0); it returns as
 /// biornn_cholesky does. biornn_cholesky_update subtracts the terms l0 ≤ l < l1 (rows of U already
-/// factored) from the rows r0 ≤ i < r1 (columns i ≤ c < k, and scratch past k), each entry's sum
+/// factored) from the rows r0 ≤ i < r1 (r0 a multiple of 4; in each 4-row block the columns from
+/// the block's first row to k, those left of a row's diagonal and past k being scratch), each sum
 /// continued in order of l and stored. Updates for consecutive ranges of l, then rows from the
 /// last l1, give every entry the operations, in the order, that biornn_cholesky gives it: the
 /// same bits.
